@@ -1,0 +1,333 @@
+//! The `specrun` command: parses the command line, sets up logging, runs the specs, writes the
+//! reports and owns the one table of exit statuses.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio_util::sync::CancellationToken;
+
+use specrun::engine::{Engine, Transport};
+use specrun::report::{json, junit, terminal};
+use specrun::runner::{self, Event, RunOptions, TargetSpec};
+use specrun::spec::{self, values::DurationValue, Spec};
+
+/// Exit statuses. Reporters never choose one; this table is the only place that does.
+mod exit {
+    /// Every check passed or was skipped.
+    pub const PASSED: u8 = 0;
+    /// At least one check failed or could not be evaluated.
+    pub const CHECKS_FAILED: u8 = 1;
+    /// Invalid command line or spec; nothing ran.
+    pub const USAGE: u8 = 2;
+    /// The engine was unreachable, an image or container was missing, or a container would not
+    /// start.
+    pub const INFRASTRUCTURE: u8 = 3;
+    /// Stopped by SIGINT (128 + 2) or SIGTERM (128 + 15) after cleanup.
+    pub const SIGINT: u8 = 130;
+    pub const SIGTERM: u8 = 143;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// One line per check, details under failures.
+    Terminal,
+    /// The whole report as one JSON document on stdout.
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum TransportChoice {
+    /// Reuse Unix socket connections between requests.
+    Pooled,
+    /// A new connection per request, as bollard does by default.
+    Unpooled,
+}
+
+/// Test container images and running containers from YAML spec files.
+///
+/// Every spec runs against every --image (in a new container, removed afterwards) and every
+/// --container (used as it is). Without either, each spec runs against the `image:` it names.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about)]
+struct Cli {
+    /// Spec files to run.
+    #[arg(required = true, value_name = "SPEC")]
+    specs: Vec<PathBuf>,
+
+    /// Image to create a container from for each spec; overrides the spec's `image:`. Repeatable.
+    #[arg(long, value_name = "IMAGE")]
+    image: Vec<String>,
+
+    /// Running container (name or id) to test as it is; specrun does not change or remove it.
+    /// Repeatable.
+    #[arg(long, value_name = "NAME_OR_ID")]
+    container: Vec<String>,
+
+    /// Containers under test at the same time.
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: u16,
+
+    /// Exec calls in flight across the whole run.
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    max_execs: u16,
+
+    /// Timeout of each check that sets no `timeout:` (such as 500ms, 10s, 2m).
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = DurationValue::parse)]
+    timeout: DurationValue,
+
+    /// Bytes of stdout and of stderr captured per command; checks on longer output are
+    /// decided on this prefix where it decides them.
+    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
+    max_output: u64,
+
+    /// Network mode of containers that specrun creates, unless the spec sets `network:`.
+    #[arg(long, default_value = "none", value_name = "MODE")]
+    network: String,
+
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    format: Format,
+
+    /// Also write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+
+    /// Show every assertion of passed checks too.
+    #[arg(short, long)]
+    verbose: bool,
+
+    /// Color in terminal output; `auto` colors a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    color: ColorChoice,
+
+    /// How to connect to a Unix socket engine.
+    #[arg(long, value_enum, default_value_t = TransportChoice::Pooled, hide = true)]
+    transport: TransportChoice,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SPECRUN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let specs = match spec::load_all(&cli.specs) {
+        Ok(specs) => specs,
+        Err(errors) => {
+            for error in errors {
+                eprintln!("error: {error}");
+            }
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let jobs = match plan_jobs(&cli, specs) {
+        Ok(jobs) => jobs,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(exit::INFRASTRUCTURE);
+        }
+    };
+    ExitCode::from(runtime.block_on(run(cli, jobs)))
+}
+
+/// Pairs every spec with every target.
+fn plan_jobs(cli: &Cli, specs: Vec<Spec>) -> Result<Vec<(Arc<Spec>, TargetSpec)>, String> {
+    let mut jobs = Vec::new();
+    for spec in specs {
+        let spec = Arc::new(spec);
+        let mut targets: Vec<TargetSpec> = cli.image.iter().cloned().map(TargetSpec::Image).collect();
+        targets.extend(cli.container.iter().cloned().map(TargetSpec::Container));
+        if targets.is_empty() {
+            let Some(image) = &spec.image else {
+                return Err(format!(
+                    "{} names no image: pass --image IMAGE or --container NAME, or add `image:` to the spec",
+                    spec.path
+                ));
+            };
+            targets.push(TargetSpec::Image(image.clone()));
+        }
+        jobs.extend(targets.into_iter().map(|target| (Arc::clone(&spec), target)));
+    }
+    Ok(jobs)
+}
+
+async fn run(cli: Cli, jobs: Vec<(Arc<Spec>, TargetSpec)>) -> u8 {
+    let transport = match cli.transport {
+        TransportChoice::Pooled => Transport::Pooled,
+        TransportChoice::Unpooled => Transport::Unpooled,
+    };
+    let engine = match Engine::connect(transport).await {
+        Ok(engine) => engine,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return exit::INFRASTRUCTURE;
+        }
+    };
+    if let Err(message) = preflight(&engine, &jobs).await {
+        eprintln!("error: {message}");
+        return exit::INFRASTRUCTURE;
+    }
+
+    let cancel = CancellationToken::new();
+    let signal = Arc::new(AtomicI32::new(0));
+    spawn_signal_handler(cancel.clone(), Arc::clone(&signal));
+
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let style = terminal::TerminalStyle { color };
+    let total_checks: usize = jobs.iter().map(|(spec, _)| spec.checks.len()).sum();
+    let progress = progress_bar(jobs.len(), total_checks);
+    let observer = {
+        let progress = progress.clone();
+        let format = cli.format;
+        let verbose = cli.verbose;
+        Arc::new(move |event: Event| match event {
+            Event::SuiteStarted { .. } => {}
+            Event::SuiteFinished(suite) => {
+                progress.inc(1);
+                if format == Format::Terminal {
+                    progress.suspend(|| {
+                        let mut stdout = std::io::stdout().lock();
+                        let _ = terminal::write_suite(&mut stdout, &suite, style, verbose);
+                        let _ = stdout.flush();
+                    });
+                }
+            }
+        })
+    };
+
+    let options = RunOptions {
+        jobs: usize::from(cli.jobs),
+        max_execs: usize::from(cli.max_execs),
+        default_timeout: cli.timeout.0,
+        max_output: cli.max_output,
+        network: cli.network.clone(),
+    };
+    let run_id = new_run_id();
+    let outcome = runner::run(engine, jobs, options, run_id, cancel, observer).await;
+    progress.finish_and_clear();
+
+    let mut stdout = std::io::stdout().lock();
+    let written = match cli.format {
+        Format::Terminal => terminal::write_summary(&mut stdout, &outcome.report.summary, style),
+        Format::Json => json::write_json(&mut stdout, &outcome.report),
+    };
+    if let Err(error) = written.and_then(|()| stdout.flush()) {
+        eprintln!("error: writing the report to stdout failed: {error}");
+    }
+    let mut status = if outcome.report.all_passed() { exit::PASSED } else { exit::CHECKS_FAILED };
+    if let Some(path) = &cli.junit {
+        if let Err(message) = write_junit_file(path, &outcome.report) {
+            eprintln!("error: {message}");
+            status = status.max(exit::CHECKS_FAILED);
+        }
+    }
+    for error in &outcome.infrastructure_errors {
+        eprintln!("error: {error}");
+        status = exit::INFRASTRUCTURE;
+    }
+
+    match signal.load(Ordering::SeqCst) {
+        2 => exit::SIGINT,
+        15 => exit::SIGTERM,
+        _ => status,
+    }
+}
+
+/// Checks every image and container before creating anything, so that a typo costs nothing.
+async fn preflight(engine: &Engine, jobs: &[(Arc<Spec>, TargetSpec)]) -> Result<(), String> {
+    let mut seen = std::collections::HashSet::new();
+    for (_, target) in jobs {
+        if !seen.insert(target.clone()) {
+            continue;
+        }
+        match target {
+            TargetSpec::Image(image) => {
+                if engine.docker().inspect_image(image).await.is_err() {
+                    return Err(specrun::engine::EngineError::ImageNotFound { image: image.clone() }.to_string());
+                }
+            }
+            TargetSpec::Container(container) => {
+                engine.check_running(container).await.map_err(|error| error.to_string())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_junit_file(path: &PathBuf, report: &specrun::report::model::RunReport) -> Result<(), String> {
+    let file = std::fs::File::create(path)
+        .map_err(|error| format!("cannot create the JUnit report {}: {error}", path.display()))?;
+    let mut writer = std::io::BufWriter::new(file);
+    junit::write_junit(&mut writer, report)
+        .map_err(|error| format!("writing the JUnit report {} failed: {error}", path.display()))?;
+    writer.flush().map_err(|error| format!("writing the JUnit report {} failed: {error}", path.display()))
+}
+
+/// Cancels the run on the first SIGINT or SIGTERM and records which one came.
+fn spawn_signal_handler(cancel: CancellationToken, signal: Arc<AtomicI32>) {
+    use tokio::signal::unix::{signal as unix_signal, SignalKind};
+    tokio::spawn(async move {
+        let (Ok(mut interrupt), Ok(mut terminate)) =
+            (unix_signal(SignalKind::interrupt()), unix_signal(SignalKind::terminate()))
+        else {
+            tracing::warn!("cannot install signal handlers; Ctrl-C will not clean up containers");
+            return;
+        };
+        let number = tokio::select! {
+            _ = interrupt.recv() => 2,
+            _ = terminate.recv() => 15,
+        };
+        signal.store(number, Ordering::SeqCst);
+        eprintln!("specrun: stopping; removing containers");
+        cancel.cancel();
+    });
+}
+
+/// Progress on stderr while suites run, shown only on a terminal and after a moment.
+fn progress_bar(suites: usize, checks: usize) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(suites as u64);
+    let template = format!("{{spinner}} {{pos}}/{{len}} suites ({checks} checks) {{elapsed}}");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// A short random id for container names and the run label.
+fn new_run_id() -> String {
+    let bytes: [u8; 4] = rand::random();
+    hex::encode(bytes)
+}
