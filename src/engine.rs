@@ -45,8 +45,10 @@ pub enum EngineError {
     ContainerNotFound { container: String },
     #[error("container {container} is not running ({status}); start it before testing it")]
     ContainerNotRunning { container: String, status: String },
-    #[error("container from image {image} stopped right after it started (exit code {exit_code}); \
-             its command must keep running, for example with `docker run -i` semantics or a long-running CMD")]
+    #[error(
+        "container from image {image} stopped right after it started (exit code {exit_code}); \
+             its command must keep running, for example with `docker run -i` semantics or a long-running CMD"
+    )]
     ContainerExited { image: String, exit_code: i64 },
     #[error("{operation} failed for {subject}: {source}")]
     Api {
@@ -158,15 +160,14 @@ impl Engine {
 
     /// Current state of a container.
     pub async fn state(&self, container: &str) -> Result<ContainerState, EngineError> {
-        let inspected = self
-            .docker
-            .inspect_container(container, None::<InspectContainerOptions>)
-            .await
-            .map_err(|source| match source {
-                bollard::errors::Error::DockerResponseServerError { status_code: 404, .. } => {
-                    EngineError::ContainerNotFound { container: container.to_owned() }
+        let inspected =
+            self.docker.inspect_container(container, None::<InspectContainerOptions>).await.map_err(|source| {
+                match source {
+                    bollard::errors::Error::DockerResponseServerError { status_code: 404, .. } => {
+                        EngineError::ContainerNotFound { container: container.to_owned() }
+                    }
+                    source => EngineError::api("inspecting a container", container, source),
                 }
-                source => EngineError::api("inspecting a container", container, source),
             })?;
         let state = inspected.state.unwrap_or_default();
         Ok(ContainerState {
@@ -252,11 +253,7 @@ pub struct ContainerState {
 
 impl ContainerState {
     pub fn describe(&self) -> String {
-        if self.status == "exited" {
-            format!("exited with code {}", self.exit_code)
-        } else {
-            self.status.clone()
-        }
+        if self.status == "exited" { format!("exited with code {}", self.exit_code) } else { self.status.clone() }
     }
 }
 

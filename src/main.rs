@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use specrun::engine::{Engine, Transport};
 use specrun::report::{json, junit, terminal};
 use specrun::runner::{self, Event, RunOptions, TargetSpec};
-use specrun::spec::{self, values::DurationValue, Spec};
+use specrun::spec::{self, Spec, values::DurationValue};
 
 /// Exit statuses. Reporters never choose one; this table is the only place that does.
 mod exit {
@@ -200,7 +200,9 @@ async fn run(cli: Cli, jobs: Vec<(Arc<Spec>, TargetSpec)>) -> u8 {
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     let style = terminal::TerminalStyle { color };
     let total_checks: usize = jobs.iter().map(|(spec, _)| spec.checks.len()).sum();
@@ -294,7 +296,7 @@ fn write_junit_file(path: &PathBuf, report: &specrun::report::model::RunReport) 
 
 /// Cancels the run on the first SIGINT or SIGTERM and records which one came.
 fn spawn_signal_handler(cancel: CancellationToken, signal: Arc<AtomicI32>) {
-    use tokio::signal::unix::{signal as unix_signal, SignalKind};
+    use tokio::signal::unix::{SignalKind, signal as unix_signal};
     tokio::spawn(async move {
         let (Ok(mut interrupt), Ok(mut terminate)) =
             (unix_signal(SignalKind::interrupt()), unix_signal(SignalKind::terminate()))

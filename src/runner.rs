@@ -237,7 +237,12 @@ async fn prepare_and_run(
 }
 
 /// Plans, runs and evaluates the checks of one suite in `container`.
-pub async fn run_checks_in(engine: &Engine, container: &str, checks: &[Check], options: &RunOptions) -> Vec<CheckResult> {
+pub async fn run_checks_in(
+    engine: &Engine,
+    container: &str,
+    checks: &[Check],
+    options: &RunOptions,
+) -> Vec<CheckResult> {
     let shared = Shared {
         engine: engine.clone(),
         execs: Semaphore::new(options.max_execs.max(1)),

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::check::{absent_or, Evaluation};
+use crate::check::{Evaluation, absent_or};
 use crate::facts::{FactNeeds, Facts, FileStat};
 use crate::matcher::{NumberMatcher, TextMatcher};
 use crate::spec::values::{FileType, Mode, Sha256};

@@ -6,7 +6,9 @@
 //! escapes are for people and are not reversible, because a literal backslash in the input is
 //! not escaped.
 
-/// Whitespace controls that pass through unescaped; every other control is always escaped.
+use std::fmt::Write as _;
+
+/// Whitespace controls that pass through unescaped. Every other control is escaped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Keep {
     pub(crate) newline: bool,
@@ -29,9 +31,10 @@ pub(crate) fn escape(text: &str, keep: Keep) -> String {
 
 /// Appends `character` to `out`, or its visible escape when it is unsafe to show.
 ///
-/// Escaped characters: C0 controls and DEL as `\xNN` (`\n`, `\t` and `\r` by name), C1 controls,
-/// the bidirectional embedding, override and isolate controls (U+202A to U+202E, U+2066 to
-/// U+2069) and the noncharacters U+FFFE and U+FFFF (not allowed in XML 1.0) as `\u{NNNN}`.
+/// C0 controls and DEL become `\xNN`, except `\n`, `\t` and `\r`, which are escaped by name. C1
+/// controls, the bidirectional embedding, override and isolate controls (U+202A to U+202E and
+/// U+2066 to U+2069) and the noncharacters U+FFFE and U+FFFF, which XML 1.0 does not allow,
+/// become `\u{NNNN}`.
 pub(crate) fn push_escaped(out: &mut String, character: char, keep: Keep) {
     match character {
         '\n' if keep.newline => out.push('\n'),
@@ -39,9 +42,12 @@ pub(crate) fn push_escaped(out: &mut String, character: char, keep: Keep) {
         '\n' => out.push_str("\\n"),
         '\t' => out.push_str("\\t"),
         '\r' => out.push_str("\\r"),
-        '\0'..='\x1f' | '\x7f' => out.push_str(&format!("\\x{:02x}", u32::from(character))),
+        // Writing to a String cannot fail.
+        '\0'..='\x1f' | '\x7f' => {
+            let _ = write!(out, "\\x{:02x}", u32::from(character));
+        }
         '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{fffe}' | '\u{ffff}' => {
-            out.push_str(&format!("\\u{{{:x}}}", u32::from(character)));
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(character));
         }
         _ => out.push(character),
     }

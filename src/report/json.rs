@@ -8,7 +8,7 @@ use super::model::RunReport;
 
 /// Version of the JSON document shape, written as the top-level `version` field.
 ///
-/// It changes only when a field is removed, renamed or changes its type; new fields keep it.
+/// It changes only when a field is removed, renamed or changes its type. Adding a field keeps it.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
 
 /// Document written by [`write_json`]: the schema version, then the report's own fields.
@@ -63,6 +63,10 @@ struct Document<'a> {
 ///
 /// Control characters in strings are written as JSON escapes (`\u001b`), so the document is valid
 /// JSON for any command output.
+///
+/// # Errors
+///
+/// Returns the error from `out` when a write fails.
 pub fn write_json(out: &mut impl Write, report: &RunReport) -> io::Result<()> {
     let document = Document { version: JSON_SCHEMA_VERSION, report };
     serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::from)?;

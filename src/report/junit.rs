@@ -22,7 +22,7 @@ use super::model::{CheckResult, CommandOutput, Outcome, RunReport, SuiteResult};
 /// Name of the `<testsuites>` root element.
 pub const REPORT_NAME: &str = "specrun";
 
-/// Maximum bytes of a `message` attribute; the element text holds the full details.
+/// Maximum bytes of a `message` attribute. The element text contains the full details.
 pub const MAX_MESSAGE_BYTES: usize = 1_000;
 
 /// Newlines are kept in element text, and tabs are escaped because quick-junit would drop them.

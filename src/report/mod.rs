@@ -5,3 +5,6 @@ pub mod json;
 pub mod junit;
 pub mod model;
 pub mod terminal;
+
+#[cfg(test)]
+mod test_reports;

@@ -187,5 +187,6 @@ impl RunReport {
 }
 
 fn serialize_seconds<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_f64(duration.as_secs_f64())
+    // Dividing the nanoseconds keeps values such as 1.84 s exact in decimal output.
+    serializer.serialize_f64(duration.as_nanos() as f64 / 1e9)
 }

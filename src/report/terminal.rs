@@ -49,7 +49,7 @@ const DETAIL_INDENT: &str = "    ";
 /// Indent of command output lines.
 const OUTPUT_INDENT: &str = "      ";
 
-/// Terminals keep tabs, and newlines are handled by the line splitting.
+/// Escape mode for output lines: tabs stay, and newlines never reach it because lines are split first.
 const BLOCK: Keep = Keep { newline: true, tab: true };
 
 impl TerminalStyle {
@@ -62,7 +62,11 @@ impl TerminalStyle {
 /// not pass.
 ///
 /// With `verbose`, every check also lists all its assertions, passed ones included. The output
-/// ends with a newline and has no blank line after it; the caller separates suites.
+/// ends with a newline and has no blank line after it, so the caller decides how to separate suites.
+///
+/// # Errors
+///
+/// Returns the error from `out` when a write fails.
 pub fn write_suite(out: &mut impl Write, suite: &SuiteResult, style: TerminalStyle, verbose: bool) -> io::Result<()> {
     let header = suite_header(suite);
     style.paint(out, BOLD, &header)?;
@@ -80,15 +84,19 @@ pub fn write_suite(out: &mut impl Write, suite: &SuiteResult, style: TerminalSty
 ///
 /// With color on, only the nonzero outcome counts are colored. The rate is left out when the
 /// wall time is zero.
+///
+/// # Errors
+///
+/// Returns the error from `out` when a write fails.
 pub fn write_summary(out: &mut impl Write, summary: &Summary, style: TerminalStyle) -> io::Result<()> {
     let total = summary.total();
-    write!(out, "{total} {}: ", plural(total, "check", "checks"))?;
+    write!(out, "{total} {}: ", noun_form(total, "check", "checks"))?;
 
     write_count(out, summary.passed, "passed", GREEN, style)?;
     out.write_all(b", ")?;
     write_count(out, summary.failed, "failed", RED, style)?;
     out.write_all(b", ")?;
-    let errors = plural(summary.errors, "error", "errors");
+    let errors = noun_form(summary.errors, "error", "errors");
     write_count(out, summary.errors, errors, BOLD_RED, style)?;
     out.write_all(b", ")?;
     write_count(out, summary.skipped, "skipped", YELLOW, style)?;
@@ -98,8 +106,8 @@ pub fn write_summary(out: &mut impl Write, summary: &Summary, style: TerminalSty
         write!(out, " ({:.1} checks/s)", summary.checks_per_second())?;
     }
 
-    let containers = plural(summary.containers, "container", "containers");
-    let exec_calls = plural(usize::try_from(summary.exec_calls).unwrap_or(usize::MAX), "exec call", "exec calls");
+    let containers = noun_form(summary.containers, "container", "containers");
+    let exec_calls = noun_form(usize::try_from(summary.exec_calls).unwrap_or(usize::MAX), "exec call", "exec calls");
     writeln!(out, "; {} {containers}, {} {exec_calls}", summary.containers, summary.exec_calls)
 }
 
@@ -112,8 +120,8 @@ fn write_count(out: &mut impl Write, count: usize, label: &str, sgr: &str, style
     write!(out, " {label}")
 }
 
-fn plural<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
-    if count == 1 { one } else { many }
+fn noun_form<'a>(count: usize, singular: &'a str, plural: &'a str) -> &'a str {
+    if count == 1 { singular } else { plural }
 }
 
 fn suite_header(suite: &SuiteResult) -> String {
@@ -215,7 +223,7 @@ fn inline_value(value: &str) -> String {
     let (shown, left_off) = escape::truncate(value, MAX_VALUE_BYTES);
     let mut line = escape::escape(shown, Keep::NOTHING);
     if left_off > 0 {
-        line.push_str(&format!("… ({left_off} more bytes)"));
+        line = format!("{line}… ({left_off} more bytes)");
     }
     line
 }
@@ -452,7 +460,7 @@ mod tests {
     }
 
     #[test]
-    fn error_without_message_says_so() {
+    fn error_without_message_shows_placeholder() {
         let errored = check(0, "broken", "file", Outcome::Error, 5);
         assert!(render_check(errored, false).ends_with("    error: (no message)\n"));
     }
@@ -499,7 +507,7 @@ mod tests {
     }
 
     #[test]
-    fn capped_output_says_so() {
+    fn capped_output_shows_cap_note() {
         let mut failed = check(0, "capped", "command", Outcome::Failed, 1);
         let mut capped = output(Some(0), b"abc", b"");
         capped.stdout_len = 10;

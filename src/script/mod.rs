@@ -17,8 +17,8 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::check::{Check, CheckKind};
-use crate::facts::parse::stat_format;
 use crate::facts::FactNeeds;
+use crate::facts::parse::stat_format;
 use crate::spec::values::CommandLine;
 
 /// Largest script passed as one `sh -c` argument. Linux rejects a single argument over
@@ -324,7 +324,12 @@ mod tests {
         let batch = Batch {
             user: None,
             items: vec![
-                Item { kind: ItemKind::Stat, text: "exec stat x".into(), workdir: None, timeout: Duration::from_secs(5) },
+                Item {
+                    kind: ItemKind::Stat,
+                    text: "exec stat x".into(),
+                    workdir: None,
+                    timeout: Duration::from_secs(5),
+                },
                 Item {
                     kind: ItemKind::Command(3),
                     text: "pwd".into(),

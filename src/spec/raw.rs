@@ -106,7 +106,17 @@ impl RawKind {
         match self {
             RawKind::Command => &["command", "exit_status", "stdout", "stderr", "env", "user", "workdir"],
             RawKind::File => &[
-                "file", "exists", "type", "mode", "owner", "uid", "group", "gid", "size", "link_target", "contents",
+                "file",
+                "exists",
+                "type",
+                "mode",
+                "owner",
+                "uid",
+                "group",
+                "gid",
+                "size",
+                "link_target",
+                "contents",
                 "sha256",
             ],
             RawKind::Package => &["package", "installed", "version"],
@@ -372,8 +382,9 @@ impl RawCheck {
             sha256: self.sha256,
         };
         if !exists && check.has_properties() {
-            return Err("a file that must be absent cannot have other properties: remove them or `exists: false`"
-                .to_owned());
+            return Err(
+                "a file that must be absent cannot have other properties: remove them or `exists: false`".to_owned()
+            );
         }
         if check.link_target.is_some() && check.file_type.is_some_and(|file_type| file_type != FileType::Symlink) {
             return Err("`link_target` needs `type: symlink` (or no type)".to_owned());

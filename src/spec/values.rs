@@ -7,8 +7,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 
 /// A duration written as `500ms`, `10s`, `2m` or a bare number of seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,9 +23,9 @@ impl DurationValue {
         }
         match humantime::parse_duration(trimmed) {
             Ok(duration) => Self::checked(duration, text),
-            Err(error) => Err(format!(
-                "invalid duration {text:?}: {error}; write a number with a unit such as 500ms, 10s or 2m"
-            )),
+            Err(error) => {
+                Err(format!("invalid duration {text:?}: {error}; write a number with a unit such as 500ms, 10s or 2m"))
+            }
         }
     }
 
