@@ -85,7 +85,6 @@ struct Shared {
     observer: Observer,
     /// Containers created and not yet removed.
     created: Mutex<Vec<String>>,
-    exec_calls: std::sync::atomic::AtomicU64,
 }
 
 /// Runs every spec on every target and returns the report. Cancelling `cancel` stops
@@ -107,7 +106,6 @@ pub async fn run(
         cancel,
         observer,
         created: Mutex::new(Vec::new()),
-        exec_calls: std::sync::atomic::AtomicU64::new(0),
     });
     let slots = Arc::new(Semaphore::new(shared.options.jobs.max(1)));
 
@@ -176,18 +174,17 @@ async fn run_suite(shared: &Shared, number: usize, spec: &Spec, target: &TargetS
     let label = image.clone().unwrap_or_else(|| container_name.clone());
     (shared.observer)(Event::SuiteStarted { spec: spec.path.clone(), target: label, checks: spec.checks.len() });
 
-    let execs_before = shared.exec_calls.load(std::sync::atomic::Ordering::Relaxed);
     let outcome = tokio::select! {
         outcome = prepare_and_run(shared, spec, target, &container_name) => outcome,
         () = shared.cancel.cancelled() => Err(SuiteError::Cancelled),
     };
-    let (checks, error) = match outcome {
-        Ok(checks) => (checks, None),
+    let (checks, exec_calls, error) = match outcome {
+        Ok((checks, exec_calls)) => (checks, exec_calls, None),
         Err(error) => {
             let message = error.to_string();
             let checks = spec.checks.iter().map(|check| check.error_result(message.clone())).collect();
             let reported = (!matches!(error, SuiteError::Cancelled)).then_some(message);
-            (checks, reported)
+            (checks, 0, reported)
         }
     };
 
@@ -199,9 +196,7 @@ async fn run_suite(shared: &Shared, number: usize, spec: &Spec, target: &TargetS
         target: Target { image, container: container_name },
         checks,
         duration: started.elapsed(),
-        // NOTE: suites that run at the same time share this counter, so a suite's count can
-        // include calls of a neighbour; the run total is exact.
-        exec_calls: shared.exec_calls.load(std::sync::atomic::Ordering::Relaxed) - execs_before,
+        exec_calls,
     };
     (shared.observer)(Event::SuiteFinished(suite.clone()));
     (suite, error)
@@ -220,7 +215,7 @@ async fn prepare_and_run(
     spec: &Spec,
     target: &TargetSpec,
     container: &str,
-) -> Result<Vec<CheckResult>, SuiteError> {
+) -> Result<(Vec<CheckResult>, u64), SuiteError> {
     match target {
         TargetSpec::Image(image) => {
             let network = spec.network.clone().unwrap_or_else(|| shared.options.network.clone());
@@ -236,13 +231,14 @@ async fn prepare_and_run(
     Ok(run_checks(shared, container, &spec.checks).await)
 }
 
-/// Plans, runs and evaluates the checks of one suite in `container`.
+/// Plans, runs and evaluates the checks of one suite in `container`. Returns the results and
+/// the number of exec calls made.
 pub async fn run_checks_in(
     engine: &Engine,
     container: &str,
     checks: &[Check],
     options: &RunOptions,
-) -> Vec<CheckResult> {
+) -> (Vec<CheckResult>, u64) {
     let shared = Shared {
         engine: engine.clone(),
         execs: Semaphore::new(options.max_execs.max(1)),
@@ -251,12 +247,11 @@ pub async fn run_checks_in(
         cancel: CancellationToken::new(),
         observer: Arc::new(|_| {}),
         created: Mutex::new(Vec::new()),
-        exec_calls: std::sync::atomic::AtomicU64::new(0),
     };
     run_checks(&shared, container, checks).await
 }
 
-async fn run_checks(shared: &Shared, container: &str, checks: &[Check]) -> Vec<CheckResult> {
+async fn run_checks(shared: &Shared, container: &str, checks: &[Check]) -> (Vec<CheckResult>, u64) {
     let nonce = new_nonce();
     let terminator = format!("<{nonce}>");
     let batches = script::plan(checks, shared.options.default_timeout, &terminator);
@@ -272,7 +267,8 @@ async fn run_checks(shared: &Shared, container: &str, checks: &[Check]) -> Vec<C
     let mut needs = FactNeeds::default();
     checks.iter().filter(|check| check.skip.is_none()).for_each(|check| check.request_facts(&mut needs));
     let facts = facts::assemble(outputs, &needs, &terminator);
-    checks.par_iter().map(|check| check.evaluate(&facts)).collect()
+    let results = checks.par_iter().map(|check| check.evaluate(&facts)).collect();
+    (results, batches.len() as u64)
 }
 
 /// Runs one batch in one exec call. Returns one result per item, in item order; an item that
@@ -285,7 +281,6 @@ async fn run_batch(shared: &Shared, container: &str, batch: &Batch, nonce: &str)
 
     let outcome = {
         let _permit = shared.execs.acquire().await.expect("the exec semaphore is never closed");
-        shared.exec_calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut decoder = Decoder::new(nonce);
         let cmd = vec!["/bin/sh".to_owned(), "-c".to_owned(), script];
         let exec = shared.engine.exec(container, cmd, batch.user.as_deref(), |chunk| {

@@ -81,8 +81,13 @@ fn yaml_error(path: &str, error: &serde_saphyr::Error) -> SpecError {
     SpecError::invalid(path, line, column, message)
 }
 
-/// Removes a leading `error: line N column M: ` from serde-saphyr's message.
+/// Removes the position that serde-saphyr writes into its message, either as a leading
+/// `error: line N column M: ` or a trailing ` at line N, column M`.
 fn strip_position_prefix(text: &str) -> &str {
+    let text = match text.rfind(" at line ") {
+        Some(start) if text[start..].contains(", column ") => &text[..start],
+        _ => text,
+    };
     let rest = text.strip_prefix("error: ").unwrap_or(text);
     let Some(rest) = rest.strip_prefix("line ") else { return rest };
     match rest.split_once(": ") {
