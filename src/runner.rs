@@ -14,13 +14,13 @@ use futures_util::future::join_all;
 use rayon::prelude::*;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use crate::check::Check;
 use crate::engine::{Engine, EngineError};
 use crate::facts::{self, FactNeeds, RawOutput};
 use crate::report::model::{CheckResult, RunReport, SuiteResult, Target};
-use crate::script::framing::{Decoder, Frame};
+use crate::script::framing::{Decoder, Frame, FramingError};
 use crate::script::{self, Batch};
 use crate::spec::Spec;
 
@@ -221,6 +221,7 @@ async fn prepare_and_run(
             let network = spec.network.clone().unwrap_or_else(|| shared.options.network.clone());
             shared.created.lock().expect("container list lock").push(container.to_owned());
             shared.engine.start_container(image, container, &shared.run_id, &network).await?;
+            info!(container, image = %image, network = %network, "container started");
             let state = shared.engine.state(container).await?;
             if !state.running {
                 return Err(EngineError::ContainerExited { image: image.clone(), exit_code: state.exit_code }.into());
@@ -293,11 +294,17 @@ async fn run_batch(shared: &Shared, container: &str, batch: &Batch, nonce: &str)
                     Frame::Fatal => fatal = true,
                 }
             }
-            Ok::<(), crate::script::framing::FramingError>(())
+            Ok::<(), FramingError>(())
         });
         let outcome = tokio::time::timeout(batch.deadline(), exec).await;
         match outcome {
             Ok(Ok(Ok(result))) => decoder.finish().map(|()| result).map_err(|error| error.to_string()),
+            // Before the script runs, the engine reports exec failures such as an unknown user
+            // as plain text on stdout, so a stream that is not framed from its first byte is
+            // shown as that message.
+            Ok(Ok(Err(FramingError::BadHeader { offset: 0, header }))) => {
+                Err(format!("the exec call failed: {}", header.trim()))
+            }
             Ok(Ok(Err(framing))) => Err(format!("the batch output could not be decoded: {framing}")),
             Ok(Err(engine)) => Err(engine.to_string()),
             Err(_) => Err(format!("the batch did not finish within {} s", batch.deadline().as_secs())),

@@ -137,12 +137,15 @@ fn fact_items(needs: &FactNeeds, timeout: Duration, terminator: &str) -> Vec<Ite
     let mut items = Vec::new();
     let mut push = |kind: ItemKind, text: String| items.push(Item { kind, text, workdir: None, timeout });
 
+    // BusyBox ships `dpkg` and `rpm` applets without a package database, so a manager counts
+    // only where its database exists.
     if !needs.packages.is_empty() {
         let names = quote_all(&needs.packages);
         let text = format!(
-            "if command -v dpkg-query >/dev/null 2>&1; then echo dpkg; \
+            "if command -v dpkg-query >/dev/null 2>&1 && [ -f /var/lib/dpkg/status ]; then echo dpkg; \
              exec dpkg-query -W -f '${{Package}}\\t${{Status}}\\t${{Version}}\\n' {names}; \
-             elif command -v rpm >/dev/null 2>&1; then echo rpm; \
+             elif command -v rpm >/dev/null 2>&1 && {{ [ -d /var/lib/rpm ] || [ -d /usr/lib/sysimage/rpm ]; }}; \
+             then echo rpm; \
              exec rpm -q --qf '%{{NAME}}\\t%{{EPOCHNUM}}:%{{VERSION}}-%{{RELEASE}}\\n' {names}; \
              elif [ -f /lib/apk/db/installed ]; then echo apk; exec cat /lib/apk/db/installed; \
              else echo none; fi"
