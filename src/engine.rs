@@ -277,10 +277,10 @@ fn pooled_unix(path: &str) -> Result<Docker, bollard::errors::Error> {
             client.request(request).await.map_err(bollard::errors::Error::from)
         }
     };
-    Ok(Docker::connect_with_custom_transport(
+    Docker::connect_with_custom_transport(
         transport,
         Some("http://localhost"),
         REQUEST_TIMEOUT_SECONDS,
         bollard::API_DEFAULT_VERSION,
-    )?)
+    )
 }

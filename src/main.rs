@@ -246,12 +246,11 @@ async fn run(cli: Cli, jobs: Vec<(Arc<Spec>, TargetSpec)>) -> u8 {
         eprintln!("error: writing the report to stdout failed: {error}");
     }
     let mut status = if outcome.report.all_passed() { exit::PASSED } else { exit::CHECKS_FAILED };
-    if let Some(path) = &cli.junit {
-        if let Err(message) = write_junit_file(path, &outcome.report) {
+    if let Some(path) = &cli.junit
+        && let Err(message) = write_junit_file(path, &outcome.report) {
             eprintln!("error: {message}");
             status = status.max(exit::CHECKS_FAILED);
         }
-    }
     for error in &outcome.infrastructure_errors {
         eprintln!("error: {error}");
         status = exit::INFRASTRUCTURE;

@@ -287,7 +287,7 @@ pub fn render(batch: &Batch, nonce: &str, cap: u64) -> String {
 /// Seconds for `sleep`, with millisecond precision (GNU and BusyBox `sleep` accept fractions).
 fn format_seconds(duration: Duration) -> String {
     let millis = duration.as_millis();
-    if millis % 1000 == 0 { (millis / 1000).to_string() } else { format!("{}.{:03}", millis / 1000, millis % 1000) }
+    if millis.is_multiple_of(1000) { (millis / 1000).to_string() } else { format!("{}.{:03}", millis / 1000, millis % 1000) }
 }
 
 #[cfg(test)]
