@@ -247,10 +247,11 @@ async fn run(cli: Cli, jobs: Vec<(Arc<Spec>, TargetSpec)>) -> u8 {
     }
     let mut status = if outcome.report.all_passed() { exit::PASSED } else { exit::CHECKS_FAILED };
     if let Some(path) = &cli.junit
-        && let Err(message) = write_junit_file(path, &outcome.report) {
-            eprintln!("error: {message}");
-            status = status.max(exit::CHECKS_FAILED);
-        }
+        && let Err(message) = write_junit_file(path, &outcome.report)
+    {
+        eprintln!("error: {message}");
+        status = status.max(exit::CHECKS_FAILED);
+    }
     for error in &outcome.infrastructure_errors {
         eprintln!("error: {error}");
         status = exit::INFRASTRUCTURE;

@@ -121,11 +121,11 @@ pub async fn run(
 
     let mut suites = Vec::new();
     let mut infrastructure_errors = Vec::new();
-    let mut containers = 0;
+    let mut containers = std::collections::HashSet::new();
     for result in finished {
         match result {
             Ok((suite, error)) => {
-                containers += 1;
+                containers.insert(suite.target.container.clone());
                 if let Some(error) = error {
                     infrastructure_errors.push(error);
                 }
@@ -137,7 +137,7 @@ pub async fn run(
     cleanup(&shared).await;
 
     let cancelled = shared.cancel.is_cancelled();
-    RunOutcome { report: RunReport::new(suites, containers, started.elapsed()), infrastructure_errors, cancelled }
+    RunOutcome { report: RunReport::new(suites, containers.len(), started.elapsed()), infrastructure_errors, cancelled }
 }
 
 /// Removes every container of the run that is still there, logging failures and going on.
