@@ -300,3 +300,33 @@ fn sigterm_removes_containers() {
     assert_eq!(code, Some(143));
     assert!(containers_named(&container).is_empty(), "{container} was left behind");
 }
+
+#[test]
+fn spec_values_are_never_run_as_shell() {
+    let (_directory, spec) = temp_spec(
+        "checks:\n\
+         \x20 - file: \"/tmp/x'$(touch /tmp/pwned-path)'`touch /tmp/pwned-tick`\"\n\
+         \x20   exists: false\n\
+         \x20 - user: \"x$(touch${IFS}/tmp/pwned-user)\"\n\
+         \x20   exists: false\n\
+         \x20 - command: [echo, \"$(touch /tmp/pwned-argv)\"]\n\
+         \x20   stdout: {equals: \"$(touch /tmp/pwned-argv)\\n\"}\n\
+         \x20 - command: printenv EVIL\n\
+         \x20   env: {EVIL: \"'; touch /tmp/pwned-env; '\"}\n\
+         \x20   stdout: pwned-env\n\
+         \x20 - command: pwd\n\
+         \x20   workdir: \"/tmp/$(touch /tmp/pwned-workdir)\"\n\
+         \x20 - name: nothing was created\n\
+         \x20   command: ls /tmp\n\
+         \x20   stdout: \"!pwned\"\n",
+    );
+    let (_, report) = json_report(&[spec.to_str().unwrap(), "--image", DEBIAN]);
+    let outcomes: Vec<(String, String)> =
+        checks(&report).into_iter().map(|(name, outcome, _)| (name, outcome)).collect();
+    assert_eq!(outcomes[0].1, "passed", "{outcomes:?}");
+    assert_eq!(outcomes[1].1, "passed", "{outcomes:?}");
+    assert_eq!(outcomes[2].1, "passed", "{outcomes:?}");
+    assert_eq!(outcomes[3].1, "passed", "{outcomes:?}");
+    assert_eq!(outcomes[4].1, "error", "a workdir that does not exist is an error: {outcomes:?}");
+    assert_eq!(outcomes[5], ("nothing was created".to_owned(), "passed".to_owned()));
+}
