@@ -330,3 +330,25 @@ fn spec_values_are_never_run_as_shell() {
     assert_eq!(outcomes[4].1, "error", "a workdir that does not exist is an error: {outcomes:?}");
     assert_eq!(outcomes[5], ("nothing was created".to_owned(), "passed".to_owned()));
 }
+
+#[test]
+fn tcp_docker_host_is_honoured() {
+    // socat forwards a loopback TCP port to the engine's Unix socket, so the tcp:// code path
+    // runs against the real engine without changing its configuration.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let mut forwarder = Command::new("socat")
+        .args([format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork"), "UNIX-CONNECT:/var/run/docker.sock".into()])
+        .spawn()
+        .expect("socat (Debian package socat) is installed");
+    let host = format!("tcp://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = specrun_with_env(&["specs/busybox/busybox.yml"], &[("DOCKER_HOST", &host)]);
+    let _ = forwarder.kill();
+    let _ = forwarder.wait();
+    assert_eq!(output.status.code(), Some(0), "{}{}", stdout(&output), stderr(&output));
+}
