@@ -1,7 +1,7 @@
 //! The Docker Engine API client that the whole run shares.
 //!
-//! The engine is found as the docker CLI finds it: `DOCKER_HOST` (`unix://`, `tcp://`, with TLS
-//! from `DOCKER_CERT_PATH` when `DOCKER_TLS_VERIFY` is set) or the default Unix socket, and the
+//! The engine is found as the docker CLI finds it: `DOCKER_HOST` (`unix://`, or `tcp://` with TLS
+//! from `DOCKER_CERT_PATH` when `DOCKER_TLS_VERIFY` is set), else the default Unix socket. The
 //! API version is negotiated down to what the engine supports (API 1.41 for engine 20.10).
 //!
 //! For Unix sockets the client keeps idle connections for reuse. bollard 0.21 disables hyper's
@@ -72,7 +72,7 @@ pub struct ExecResult {
     pub stderr: Vec<u8>,
 }
 
-/// How the engine connection is made; `Pooled` reuses Unix socket connections.
+/// Connection mode for a Unix socket engine. `Pooled` reuses connections between requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {
     Pooled,
@@ -87,8 +87,7 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Connects as the docker CLI does, negotiates the API version and checks that the engine
-    /// answers.
+    /// Connects as the docker CLI does, negotiates the API version and pings the engine.
     pub async fn connect(transport: Transport) -> Result<Engine, EngineError> {
         let host = std::env::var("DOCKER_HOST").ok().filter(|host| !host.is_empty());
         let host = host.unwrap_or_else(|| DEFAULT_HOST.to_owned());
@@ -109,7 +108,7 @@ impl Engine {
         &self.host
     }
 
-    /// The underlying client, for operations this type does not wrap.
+    /// Returns the underlying client, for operations this type does not wrap.
     pub fn docker(&self) -> &Docker {
         &self.docker
     }
@@ -257,7 +256,7 @@ impl ContainerState {
     }
 }
 
-/// A Unix socket client whose connections are kept alive and reused between requests.
+/// Builds a Unix socket client whose connections are kept alive and reused between requests.
 fn pooled_unix(path: &str) -> Result<Docker, bollard::errors::Error> {
     if !std::path::Path::new(path).exists() {
         return Err(bollard::errors::Error::SocketNotFoundError(path.to_owned()));

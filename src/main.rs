@@ -328,7 +328,7 @@ fn progress_bar(suites: usize, checks: usize) -> ProgressBar {
     bar
 }
 
-/// A short random id for container names and the run label.
+/// Generates a short random id for container names and the run label.
 fn new_run_id() -> String {
     let bytes: [u8; 4] = rand::random();
     hex::encode(bytes)

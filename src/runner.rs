@@ -24,7 +24,7 @@ use crate::script::framing::{Decoder, Frame, FramingError};
 use crate::script::{self, Batch};
 use crate::spec::Spec;
 
-/// Where a suite runs.
+/// Target of a suite.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum TargetSpec {
     /// Create a container from this image for the suite.
@@ -338,7 +338,7 @@ async fn run_batch(shared: &Shared, container: &str, batch: &Batch, nonce: &str)
         .collect()
 }
 
-/// A 128-bit random value in hex, new for every suite.
+/// Generates a 128-bit random value in hex, new for every suite.
 fn new_nonce() -> String {
     let bytes: [u8; 16] = rand::random();
     hex::encode(bytes)

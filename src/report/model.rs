@@ -89,13 +89,13 @@ pub struct CheckResult {
     pub duration: Duration,
     /// Every property compared, passed or not, in spec order.
     pub assertions: Vec<Assertion>,
-    /// Why the check errored or was skipped.
+    /// Reason the check errored or was skipped.
     pub message: Option<String>,
     /// Output of the command that produced the facts, when there is one worth showing.
     pub output: Option<CommandOutput>,
 }
 
-/// What a suite ran against.
+/// Image and container that a suite ran against.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Target {
     /// Image reference when specrun created the container from an image.

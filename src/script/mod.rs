@@ -1,8 +1,8 @@
 //! Generation of the POSIX `sh` batch scripts that run many checks in one exec call.
 //!
-//! A suite's checks become [`Batch`]es: one for the container's default user holding every
-//! gathering command and the command checks without `user:`, plus one for each other user that
-//! command checks ask for, because the engine sets the user per exec call. Each batch renders to
+//! A suite's checks become [`Batch`]es. One batch runs as the container's default user and
+//! contains every gathering command and the command checks without `user:`. Each other user
+//! that command checks name gets its own batch, because the engine sets the user per exec call. Each batch renders to
 //! one script; the script runs its items one after another, each with its own timeout, and
 //! writes their outputs in the framing that [`framing`] decodes.
 //!
@@ -25,7 +25,7 @@ use crate::spec::values::CommandLine;
 /// 128 KiB (`MAX_ARG_STRLEN`); larger batches are split.
 const MAX_SCRIPT_BYTES: usize = 96 * 1024;
 
-/// What an item's output is for.
+/// Purpose of an item's output.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ItemKind {
     Packages,
@@ -179,9 +179,9 @@ fn fact_items(needs: &FactNeeds, timeout: Duration, terminator: &str) -> Vec<Ite
     items
 }
 
-/// Shell text for a command check: exports, then the command. A string command runs as written
-/// (it already is shell code); an argv list is quoted word by word and run with `exec`, so each
-/// element reaches the program unchanged.
+/// Builds the shell text for a command check: exports, then the command. A string command is
+/// shell code and runs as written. An argv list is quoted word by word and run with `exec`, so
+/// each element reaches the program unchanged.
 fn command_text(command: &CommandLine, env: &[(String, String)]) -> String {
     let mut text = String::new();
     for (name, value) in env {
@@ -222,7 +222,7 @@ fn quote_all<'a>(values: impl IntoIterator<Item = &'a String>) -> String {
 /// process group), output to files, then writes the framed record.
 ///
 /// Each item writes to its own files, because a process that a command left running in the
-/// background may keep writing to them; `head -c` sends exactly the measured bytes, so such late
+/// background may keep writing to them. `head -c` sends exactly the measured bytes, so such late
 /// writes cannot break the framing. The files stay until the exit trap removes the directory,
 /// which saves one `rm` process per item.
 const PRELUDE: &str = r#"

@@ -86,7 +86,7 @@ enum RawKind {
 const COMMON_KEYS: &[&str] = &["name", "tags", "timeout", "skip"];
 
 impl RawKind {
-    /// The key that names the kind, used in messages.
+    /// Returns the key that names the kind, for messages.
     fn key(self) -> &'static str {
         match self {
             RawKind::Command => "command",
@@ -480,7 +480,7 @@ fn account_name(name: &str, key: &str) -> Result<String, String> {
 }
 
 impl FileCheck {
-    /// A check for existence only.
+    /// Builds a check for existence only.
     fn empty() -> Self {
         FileCheck {
             path: String::new(),

@@ -47,7 +47,7 @@ pub fn json_report(args: &[&str]) -> (Output, serde_json::Value) {
     (output, report)
 }
 
-/// Every check of a JSON report as (name, outcome, check object).
+/// Lists every check of a JSON report as (name, outcome, check object).
 pub fn checks(report: &serde_json::Value) -> Vec<(String, String, serde_json::Value)> {
     let mut all = Vec::new();
     for suite in report["suites"].as_array().expect("suites is an array") {
