@@ -65,6 +65,16 @@ impl EngineError {
     }
 }
 
+/// An exec call's process: what runs, as whom, where and with which extra variables.
+#[derive(Clone, Debug, Default)]
+pub struct ExecRequest {
+    pub cmd: Vec<String>,
+    pub user: Option<String>,
+    /// `NAME=value` entries added to the container's environment.
+    pub env: Vec<String>,
+    pub workdir: Option<String>,
+}
+
 /// Result of one exec call whose stdout went to a callback.
 #[derive(Debug)]
 pub struct ExecResult {
@@ -147,6 +157,14 @@ impl Engine {
         Ok(id)
     }
 
+    /// Starts a container that [`Engine::create_container`] created.
+    pub async fn start_created(&self, container: &str) -> Result<(), EngineError> {
+        self.docker
+            .start_container(container, None)
+            .await
+            .map_err(|source| EngineError::api("starting a container", container, source))
+    }
+
     /// Fails unless the container exists and is running.
     pub async fn check_running(&self, container: &str) -> Result<(), EngineError> {
         let state = self.state(container).await?;
@@ -183,11 +201,24 @@ impl Engine {
         container: &str,
         cmd: Vec<String>,
         user: Option<&str>,
+        on_stdout: impl FnMut(&[u8]) -> Result<(), E>,
+    ) -> Result<Result<ExecResult, E>, EngineError> {
+        let request = ExecRequest { cmd, user: user.map(str::to_owned), ..ExecRequest::default() };
+        self.exec_request(container, request, on_stdout).await
+    }
+
+    /// Runs an [`ExecRequest`] as [`Engine::exec`] does.
+    pub async fn exec_request<E>(
+        &self,
+        container: &str,
+        request: ExecRequest,
         mut on_stdout: impl FnMut(&[u8]) -> Result<(), E>,
     ) -> Result<Result<ExecResult, E>, EngineError> {
         let options = CreateExecOptions {
-            cmd: Some(cmd),
-            user: user.map(str::to_owned),
+            cmd: Some(request.cmd),
+            user: request.user,
+            env: (!request.env.is_empty()).then_some(request.env),
+            working_dir: request.workdir,
             attach_stdout: Some(true),
             attach_stderr: Some(true),
             attach_stdin: Some(false),
@@ -239,6 +270,194 @@ impl Engine {
             .await
             .map_err(|source| EngineError::api("listing containers", run_id, source))?;
         Ok(containers.into_iter().filter_map(|container| container.id).collect())
+    }
+}
+
+/// What the archive API's path stat returns, with the mode already in Unix `st_mode` layout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathStat {
+    pub mode: u32,
+    pub size: u64,
+    pub link_target: Option<String>,
+}
+
+impl Engine {
+    /// Stats a path through the archive API (`HEAD /containers/{id}/archive`), which works without
+    /// a shell and on a container that never started. Returns `None` when the path does not exist.
+    pub async fn path_stat(&self, container: &str, path: &str) -> Result<Option<PathStat>, EngineError> {
+        let options = bollard::query_parameters::ContainerArchiveInfoOptions { path: path.to_owned() };
+        match self.docker.get_container_archive_info(container, Some(options)).await {
+            Ok(stat) => Ok(Some(PathStat {
+                mode: go_mode_to_unix(stat.file_mode),
+                size: u64::try_from(stat.size).unwrap_or(0),
+                link_target: Some(stat.link_target).filter(|target| !target.is_empty()),
+            })),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
+            Err(source) => Err(EngineError::api("stat through the archive API", format!("{container}:{path}"), source)),
+        }
+    }
+
+    /// Reads the tar archive of a path (`GET /containers/{id}/archive`) and stops after `limit`
+    /// bytes, so a directory tree or a large file is never copied whole. Returns `None` when the
+    /// path does not exist.
+    pub async fn read_archive(
+        &self,
+        container: &str,
+        path: &str,
+        limit: usize,
+    ) -> Result<Option<Vec<u8>>, EngineError> {
+        let options = bollard::query_parameters::DownloadFromContainerOptions { path: path.to_owned() };
+        let mut stream = self.docker.download_from_container(container, Some(options));
+        let mut archive = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(bytes) => archive.extend_from_slice(&bytes),
+                Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => return Ok(None),
+                Err(source) => {
+                    return Err(EngineError::api(
+                        "reading through the archive API",
+                        format!("{container}:{path}"),
+                        source,
+                    ));
+                }
+            }
+            if archive.len() >= limit {
+                break;
+            }
+        }
+        Ok(Some(archive))
+    }
+
+    /// Creates a container from `image` without starting it, for checks that read files only.
+    pub async fn create_container(
+        &self,
+        image: &str,
+        name: &str,
+        run_id: &str,
+        network: &str,
+    ) -> Result<String, EngineError> {
+        let labels = HashMap::from([(RUN_LABEL.to_owned(), run_id.to_owned())]);
+        let config = ContainerCreateBody {
+            image: Some(image.to_owned()),
+            labels: Some(labels),
+            open_stdin: Some(true),
+            host_config: Some(HostConfig { network_mode: Some(network.to_owned()), ..HostConfig::default() }),
+            ..ContainerCreateBody::default()
+        };
+        let options = CreateContainerOptions { name: Some(name.to_owned()), ..CreateContainerOptions::default() };
+        let created = self.docker.create_container(Some(options), config).await.map_err(|source| match source {
+            bollard::errors::Error::DockerResponseServerError { status_code: 404, .. } => {
+                EngineError::ImageNotFound { image: image.to_owned() }
+            }
+            source => EngineError::api("creating a container", image, source),
+        })?;
+        Ok(created.id)
+    }
+
+    /// Reads what an image declares, for metadata checks. `image` may be a reference or an id.
+    pub async fn image_metadata(&self, image: &str) -> Result<crate::check::metadata::ImageMetadata, EngineError> {
+        let inspected = self.docker.inspect_image(image).await.map_err(|source| match source {
+            bollard::errors::Error::DockerResponseServerError { status_code: 404, .. } => {
+                EngineError::ImageNotFound { image: image.to_owned() }
+            }
+            source => EngineError::api("inspecting an image", image, source),
+        })?;
+        let config = inspected.config.unwrap_or_default();
+        let nanos =
+            |value: Option<i64>| value.filter(|nanos| *nanos > 0).map(|nanos| Duration::from_nanos(nanos as u64));
+        let healthcheck = config
+            .healthcheck
+            .filter(|health| health.test.as_ref().is_some_and(|test| !test.is_empty() && test[0] != "NONE"));
+        Ok(crate::check::metadata::ImageMetadata {
+            env: config.env.unwrap_or_default(),
+            entrypoint: config.entrypoint,
+            cmd: config.cmd,
+            user: config.user.unwrap_or_default(),
+            workdir: config.working_dir.unwrap_or_default(),
+            exposed_ports: config.exposed_ports.unwrap_or_default(),
+            volumes: config.volumes.unwrap_or_default(),
+            labels: config.labels.unwrap_or_default().into_iter().collect(),
+            healthcheck: healthcheck.map(|health| crate::check::metadata::Healthcheck {
+                test: health.test.unwrap_or_default(),
+                interval: nanos(health.interval),
+                timeout: nanos(health.timeout),
+                retries: health.retries,
+                start_period: nanos(health.start_period),
+            }),
+            architecture: inspected.architecture.unwrap_or_default(),
+            os: inspected.os.unwrap_or_default(),
+        })
+    }
+
+    /// Image id of a container, for metadata checks on running containers.
+    pub async fn container_image(&self, container: &str) -> Result<String, EngineError> {
+        let inspected = self
+            .docker
+            .inspect_container(container, None::<InspectContainerOptions>)
+            .await
+            .map_err(|source| EngineError::api("inspecting a container", container, source))?;
+        Ok(inspected.image.unwrap_or_default())
+    }
+}
+
+/// Converts a Go `os.FileMode`, which the archive API reports, to a Unix `st_mode`. Go keeps the
+/// type and the setuid, setgid and sticky flags in high bits of its own; Unix keeps them in
+/// `S_IFMT` and in 0o7000.
+pub fn go_mode_to_unix(go_mode: u32) -> u32 {
+    const GO_DIR: u32 = 1 << 31;
+    const GO_SYMLINK: u32 = 1 << 27;
+    const GO_DEVICE: u32 = 1 << 26;
+    const GO_NAMED_PIPE: u32 = 1 << 25;
+    const GO_SOCKET: u32 = 1 << 24;
+    const GO_SETUID: u32 = 1 << 23;
+    const GO_SETGID: u32 = 1 << 22;
+    const GO_CHAR_DEVICE: u32 = 1 << 21;
+    const GO_STICKY: u32 = 1 << 20;
+
+    let file_type = if go_mode & GO_DIR != 0 {
+        0o040000
+    } else if go_mode & GO_SYMLINK != 0 {
+        0o120000
+    } else if go_mode & GO_NAMED_PIPE != 0 {
+        0o010000
+    } else if go_mode & GO_SOCKET != 0 {
+        0o140000
+    } else if go_mode & GO_DEVICE != 0 && go_mode & GO_CHAR_DEVICE != 0 {
+        0o020000
+    } else if go_mode & GO_DEVICE != 0 {
+        0o060000
+    } else {
+        0o100000
+    };
+    let mut mode = file_type | (go_mode & 0o777);
+    if go_mode & GO_SETUID != 0 {
+        mode |= 0o4000;
+    }
+    if go_mode & GO_SETGID != 0 {
+        mode |= 0o2000;
+    }
+    if go_mode & GO_STICKY != 0 {
+        mode |= 0o1000;
+    }
+    mode
+}
+
+#[cfg(test)]
+mod tests {
+    use super::go_mode_to_unix;
+
+    #[test]
+    fn go_modes_convert_to_unix() {
+        assert_eq!(go_mode_to_unix(0o644), 0o100644);
+        assert_eq!(go_mode_to_unix((1 << 31) | 0o755), 0o040755);
+        assert_eq!(go_mode_to_unix((1 << 31) | (1 << 20) | 0o777), 0o041777);
+        assert_eq!(go_mode_to_unix((1 << 23) | 0o755), 0o104755);
+        assert_eq!(go_mode_to_unix((1 << 22) | 0o755), 0o102755);
+        assert_eq!(go_mode_to_unix((1 << 27) | 0o777), 0o120777);
+        assert_eq!(go_mode_to_unix((1 << 25) | 0o644), 0o010644);
+        assert_eq!(go_mode_to_unix((1 << 26) | (1 << 21) | 0o666), 0o020666);
+        assert_eq!(go_mode_to_unix((1 << 26) | 0o660), 0o060660);
+        assert_eq!(go_mode_to_unix((1 << 24) | 0o755), 0o140755);
     }
 }
 

@@ -49,6 +49,17 @@ enum ColorChoice {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum GatherChoice {
+    /// The batch script where a shell runs; the archive API otherwise. An --image suite whose
+    /// checks need no process is created but never started.
+    Auto,
+    /// Always the batch script (the container is started).
+    Shell,
+    /// File, package, user and group facts through the archive API even where a shell exists.
+    Api,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum TransportChoice {
     /// Reuse Unix socket connections between requests.
     Pooled,
@@ -97,6 +108,14 @@ struct Cli {
     #[arg(long, default_value = "none", value_name = "MODE")]
     network: String,
 
+    /// How file, package, user and group facts are gathered.
+    #[arg(long, value_enum, default_value_t = GatherChoice::Auto, value_name = "MODE")]
+    gather: GatherChoice,
+
+    /// Run only checks with at least one of these tags (comma-separated); others are skipped.
+    #[arg(long, value_delimiter = ',', value_name = "TAG,...")]
+    tags: Vec<String>,
+
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Terminal)]
     format: Format,
@@ -126,10 +145,11 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()))
         .init();
 
     let specs = match spec::load_all(&cli.specs) {
-        Ok(specs) => specs,
+        Ok(specs) => specs.into_iter().map(|spec| select_tags(spec, &cli.tags)).collect(),
         Err(errors) => {
             for error in errors {
                 eprintln!("error: {error}");
@@ -153,6 +173,19 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(runtime.block_on(run(cli, jobs)))
+}
+
+/// Marks checks without any of `tags` as skipped; an empty `tags` selects every check.
+fn select_tags(mut spec: Spec, tags: &[String]) -> Spec {
+    if tags.is_empty() {
+        return spec;
+    }
+    for check in &mut spec.checks {
+        if check.skip.is_none() && !check.tags.iter().any(|tag| tags.contains(tag)) {
+            check.skip = Some(format!("not selected by --tags {}", tags.join(",")));
+        }
+    }
+    spec
 }
 
 /// Pairs every spec with every target.
@@ -232,6 +265,11 @@ async fn run(cli: Cli, jobs: Vec<(Arc<Spec>, TargetSpec)>) -> u8 {
         default_timeout: cli.timeout.0,
         max_output: cli.max_output,
         network: cli.network.clone(),
+        gather: match cli.gather {
+            GatherChoice::Auto => runner::Gather::Auto,
+            GatherChoice::Shell => runner::Gather::Shell,
+            GatherChoice::Api => runner::Gather::Api,
+        },
     };
     let run_id = new_run_id();
     let outcome = runner::run(engine, jobs, options, run_id, cancel, observer).await;
@@ -273,9 +311,7 @@ async fn preflight(engine: &Engine, jobs: &[(Arc<Spec>, TargetSpec)]) -> Result<
         }
         match target {
             TargetSpec::Image(image) => {
-                if engine.docker().inspect_image(image).await.is_err() {
-                    return Err(specrun::engine::EngineError::ImageNotFound { image: image.clone() }.to_string());
-                }
+                engine.image_metadata(image).await.map_err(|error| error.to_string())?;
             }
             TargetSpec::Container(container) => {
                 engine.check_running(container).await.map_err(|error| error.to_string())?;

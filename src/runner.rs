@@ -17,12 +17,14 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::check::Check;
-use crate::engine::{Engine, EngineError};
-use crate::facts::{self, FactNeeds, RawOutput};
-use crate::report::model::{CheckResult, RunReport, SuiteResult, Target};
+use crate::check::metadata::ImageMetadata;
+use crate::engine::{Engine, EngineError, ExecRequest};
+use crate::facts::{self, FactNeeds, Facts, Gathered, RawOutput, api};
+use crate::report::model::{CheckResult, CommandOutput, RunReport, SuiteResult, Target};
 use crate::script::framing::{Decoder, Frame, FramingError};
-use crate::script::{self, Batch};
+use crate::script::{self, Batch, PlanOptions};
 use crate::spec::Spec;
+use crate::spec::values::CommandLine;
 
 /// Target of a suite.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -46,6 +48,31 @@ pub struct RunOptions {
     pub max_output: u64,
     /// Network mode for created containers when the spec sets none.
     pub network: String,
+    /// How facts are gathered.
+    pub gather: Gather,
+}
+
+/// How a suite gathers file, package, user and group facts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Gather {
+    /// The batch script where the container has `/bin/sh`; the archive API otherwise. A suite
+    /// from `--image` without a shell whose checks need no process is never started.
+    #[default]
+    Auto,
+    /// Always the batch script; the container is started.
+    Shell,
+    /// Always the archive API, and a suite from `--image` whose checks need no process is never
+    /// started. Command, port and process checks still need a shell.
+    Api,
+}
+
+/// Where a suite's checks run.
+struct SuiteContext<'a> {
+    container: &'a str,
+    /// Image the container was created from, for metadata checks.
+    image: Option<&'a str>,
+    /// Whether the container runs; a container created for API-only checks does not.
+    running: bool,
 }
 
 /// Progress notifications, in the order things happen.
@@ -216,20 +243,53 @@ async fn prepare_and_run(
     target: &TargetSpec,
     container: &str,
 ) -> Result<(Vec<CheckResult>, u64), SuiteError> {
-    match target {
+    let needs = collect_needs(&spec.checks);
+    let has_commands = spec
+        .checks
+        .iter()
+        .any(|check| check.skip.is_none() && matches!(check.kind, crate::check::CheckKind::Command(_)));
+    let needs_process = has_commands || needs.needs_running_container();
+
+    let context = match target {
         TargetSpec::Image(image) => {
             let network = spec.network.clone().unwrap_or_else(|| shared.options.network.clone());
             shared.created.lock().expect("container list lock").push(container.to_owned());
-            shared.engine.start_container(image, container, &shared.run_id, &network).await?;
-            info!(container, image = %image, network = %network, "container started");
-            let state = shared.engine.state(container).await?;
-            if !state.running {
-                return Err(EngineError::ContainerExited { image: image.clone(), exit_code: state.exit_code }.into());
+            shared.engine.create_container(image, container, &shared.run_id, &network).await?;
+            // One batch script in a started container gathers facts faster than many archive
+            // requests (BENCHMARKS.md), so `auto` starts containers that have a shell.
+            let start = match shared.options.gather {
+                Gather::Shell => true,
+                Gather::Api => needs_process,
+                Gather::Auto => {
+                    needs_process || matches!(shared.engine.path_stat(container, "/bin/sh").await, Ok(Some(_)))
+                }
+            };
+            if start {
+                shared.engine.start_created(container).await?;
+                info!(container, image = %image, network = %network, "container started");
+                let state = shared.engine.state(container).await?;
+                if !state.running {
+                    return Err(
+                        EngineError::ContainerExited { image: image.clone(), exit_code: state.exit_code }.into()
+                    );
+                }
+            } else {
+                info!(container, image = %image, "container created; its checks need no process, so it is not started");
             }
+            SuiteContext { container, image: Some(image), running: start }
         }
-        TargetSpec::Container(name) => shared.engine.check_running(name).await?,
-    }
-    Ok(run_checks(shared, container, &spec.checks).await)
+        TargetSpec::Container(name) => {
+            shared.engine.check_running(name).await?;
+            SuiteContext { container, image: None, running: true }
+        }
+    };
+    Ok(run_checks(shared, &context, &spec.checks).await)
+}
+
+fn collect_needs(checks: &[Check]) -> FactNeeds {
+    let mut needs = FactNeeds::default();
+    checks.iter().filter(|check| check.skip.is_none()).for_each(|check| check.request_facts(&mut needs));
+    needs
 }
 
 /// Plans, runs and evaluates the checks of one suite in `container`. Returns the results and
@@ -249,33 +309,175 @@ pub async fn run_checks_in(
         observer: Arc::new(|_| {}),
         created: Mutex::new(Vec::new()),
     };
-    run_checks(&shared, container, checks).await
+    let context = SuiteContext { container, image: None, running: true };
+    run_checks(&shared, &context, checks).await
 }
 
-async fn run_checks(shared: &Shared, container: &str, checks: &[Check]) -> (Vec<CheckResult>, u64) {
+async fn run_checks(shared: &Shared, context: &SuiteContext<'_>, checks: &[Check]) -> (Vec<CheckResult>, u64) {
+    let container = context.container;
+    let needs = collect_needs(checks);
+    let shell = context.running && matches!(shared.engine.path_stat(container, "/bin/sh").await, Ok(Some(_)));
+    let facts_by_script = match shared.options.gather {
+        Gather::Auto => shell,
+        Gather::Shell => true,
+        Gather::Api => false,
+    };
+    let commands_by_script = shell || shared.options.gather == Gather::Shell;
+
+    // Sockets and processes live in /proc of the running container, so the script reads them
+    // whenever there is a shell, even when files come through the API.
+    let mut script_needs = if facts_by_script { needs.clone() } else { FactNeeds::default() };
+    script_needs.sockets = needs.sockets && commands_by_script;
+    script_needs.processes = needs.processes && commands_by_script;
+    script_needs.image_metadata = false;
+    let mut api_needs = if facts_by_script { FactNeeds::default() } else { needs.clone() };
+    api_needs.sockets = needs.sockets && !commands_by_script;
+    api_needs.processes = needs.processes && !commands_by_script;
+    api_needs.image_metadata = false;
+
     let nonce = new_nonce();
     let terminator = format!("<{nonce}>");
-    let batches = script::plan(checks, shared.options.default_timeout, &terminator);
+    let plan_options = PlanOptions {
+        needs: &script_needs,
+        commands: commands_by_script,
+        default_timeout: shared.options.default_timeout,
+        cap: shared.options.max_output,
+        terminator: &terminator,
+    };
+    let batches = script::plan(checks, &plan_options);
 
     let runs = batches.iter().map(|batch| run_batch(shared, container, batch, &nonce));
+    let (batch_results, mut facts) = tokio::join!(join_all(runs), async {
+        if api_needs.is_empty() {
+            Facts::default()
+        } else {
+            api::gather(&shared.engine, container, &api_needs, shared.options.max_output).await
+        }
+    });
     let mut outputs = Vec::new();
-    for (batch, results) in batches.iter().zip(join_all(runs).await) {
+    let mut batch_failed = false;
+    for (batch, results) in batches.iter().zip(batch_results) {
         for (item, result) in batch.items.iter().zip(results) {
+            batch_failed |= result.is_err();
             outputs.push((item.kind.clone(), result));
         }
     }
+    facts::assemble_into(&mut facts, outputs, &script_needs, &terminator, &nonce);
 
-    let mut needs = FactNeeds::default();
-    checks.iter().filter(|check| check.skip.is_none()).for_each(|check| check.request_facts(&mut needs));
-    let facts = facts::assemble(outputs, &needs, &terminator);
+    let mut exec_calls = batches.len() as u64;
+    if !commands_by_script {
+        exec_calls += run_commands_without_shell(shared, context, checks, &mut facts).await;
+    }
+    if needs.image_metadata {
+        facts.image_metadata = Some(gather_metadata(shared, context).await);
+    }
+    if batch_failed
+        && let Ok(state) = shared.engine.state(container).await
+        && !state.running
+    {
+        let message = format!("the container stopped ({}) before its checks finished", state.describe());
+        return (checks.iter().map(|check| check.error_result(message.clone())).collect(), exec_calls);
+    }
+
     let results = checks.par_iter().map(|check| check.evaluate(&facts)).collect();
-    (results, batches.len() as u64)
+    (results, exec_calls)
+}
+
+async fn gather_metadata(shared: &Shared, context: &SuiteContext<'_>) -> Gathered<ImageMetadata> {
+    let started = Instant::now();
+    let image = match context.image {
+        Some(image) => Ok(image.to_owned()),
+        None => shared.engine.container_image(context.container).await,
+    };
+    let metadata = match image {
+        Ok(image) => shared.engine.image_metadata(&image).await,
+        Err(error) => Err(error),
+    };
+    Gathered::new(metadata.map_err(|error| error.to_string()), started.elapsed())
+}
+
+/// Runs argv command checks one exec call each, for containers without a shell. A command
+/// given as a string needs `/bin/sh -c` and is reported as an error.
+async fn run_commands_without_shell(
+    shared: &Shared,
+    context: &SuiteContext<'_>,
+    checks: &[Check],
+    facts: &mut Facts,
+) -> u64 {
+    let mut exec_calls = 0;
+    for check in checks.iter().filter(|check| check.skip.is_none()) {
+        let crate::check::CheckKind::Command(command) = &check.kind else { continue };
+        let result = match &command.command {
+            _ if !context.running => Err("the container is not running".to_owned()),
+            CommandLine::Shell(_) => Err(format!(
+                "this command is a string, which runs with /bin/sh -c, but {} has no /bin/sh;                  write it as an argument list such as [\"/app\", \"--version\"]",
+                context.image.unwrap_or(context.container)
+            )),
+            CommandLine::Argv(argv) => {
+                exec_calls += 1;
+                let request = ExecRequest {
+                    cmd: argv.clone(),
+                    user: command.user.clone(),
+                    env: command.env.iter().map(|(name, value)| format!("{name}={value}")).collect(),
+                    workdir: command.workdir.clone(),
+                };
+                let timeout = check.timeout.unwrap_or(shared.options.default_timeout);
+                run_direct(shared, context.container, request, timeout).await
+            }
+        };
+        facts.commands.insert(check.index, result);
+    }
+    exec_calls
+}
+
+/// Runs one process through the exec API and captures its output like a batch item.
+async fn run_direct(
+    shared: &Shared,
+    container: &str,
+    request: ExecRequest,
+    timeout: Duration,
+) -> Result<RawOutput, String> {
+    let _permit = shared.execs.acquire().await.expect("the exec semaphore is never closed");
+    let cap = usize::try_from(shared.options.max_output).unwrap_or(usize::MAX);
+    let started = Instant::now();
+    let mut stdout = Vec::new();
+    let mut stdout_len = 0u64;
+    let exec = shared.engine.exec_request(container, request, |chunk| {
+        stdout_len += chunk.len() as u64;
+        let room = cap.saturating_sub(stdout.len());
+        stdout.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        Ok::<(), std::convert::Infallible>(())
+    });
+    match tokio::time::timeout(timeout, exec).await {
+        Ok(Ok(Ok(result))) => {
+            let stderr_len = result.stderr.len() as u64;
+            let mut stderr = result.stderr;
+            stderr.truncate(cap);
+            let output = CommandOutput {
+                exit_status: result.exit_code,
+                stdout,
+                stderr,
+                stdout_len,
+                stderr_len,
+                timed_out: false,
+            };
+            Ok(RawOutput { output, duration: started.elapsed(), workdir_failed: false })
+        }
+        Ok(Ok(Err(never))) => match never {},
+        Ok(Err(error)) => Err(error.to_string()),
+        // NOTE: the exec API cannot signal an exec's process, so a command that timed out
+        // without a shell keeps running until the container stops.
+        Err(_) => {
+            let output = CommandOutput { timed_out: true, stdout, stdout_len, ..CommandOutput::default() };
+            Ok(RawOutput { output, duration: started.elapsed(), workdir_failed: false })
+        }
+    }
 }
 
 /// Runs one batch in one exec call. Returns one result per item, in item order; an item that
 /// did not report gets the reason as its error.
 async fn run_batch(shared: &Shared, container: &str, batch: &Batch, nonce: &str) -> Vec<Result<RawOutput, String>> {
-    let script = script::render(batch, nonce, shared.options.max_output);
+    let script = script::render(batch, nonce);
     let mut records: HashMap<usize, RawOutput> = HashMap::new();
     let mut fatal = false;
     let mut ended = false;

@@ -29,6 +29,9 @@ pub struct FileCheck {
 impl FileCheck {
     pub fn request_facts(&self, needs: &mut FactNeeds) {
         needs.stat_paths.insert(self.path.clone());
+        if self.owner.is_some() || self.uid.is_some() || self.group.is_some() || self.gid.is_some() {
+            needs.owner_paths.insert(self.path.clone());
+        }
         if self.link_target.is_some() {
             needs.link_paths.insert(self.path.clone());
         }

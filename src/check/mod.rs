@@ -6,7 +6,10 @@
 pub mod command;
 pub mod file;
 pub mod group;
+pub mod metadata;
 pub mod package;
+pub mod port;
+pub mod process;
 pub mod user;
 
 use std::time::Duration;
@@ -37,6 +40,9 @@ pub enum CheckKind {
     Package(package::PackageCheck),
     User(user::UserCheck),
     Group(group::GroupCheck),
+    Metadata(Box<metadata::MetadataCheck>),
+    Port(port::PortCheck),
+    Process(process::ProcessCheck),
 }
 
 impl CheckKind {
@@ -47,6 +53,9 @@ impl CheckKind {
             CheckKind::Package(_) => "package",
             CheckKind::User(_) => "user",
             CheckKind::Group(_) => "group",
+            CheckKind::Metadata(_) => "metadata",
+            CheckKind::Port(_) => "port",
+            CheckKind::Process(_) => "process",
         }
     }
 
@@ -58,6 +67,9 @@ impl CheckKind {
             CheckKind::Package(check) => format!("package {}", check.name),
             CheckKind::User(check) => format!("user {}", check.name),
             CheckKind::Group(check) => format!("group {}", check.name),
+            CheckKind::Metadata(_) => "image metadata".to_owned(),
+            CheckKind::Port(check) => format!("port {}/{}", check.port, check.protocol.as_str()),
+            CheckKind::Process(check) => format!("process {}", check.name),
         }
     }
 }
@@ -71,6 +83,9 @@ impl Check {
             CheckKind::Package(check) => check.request_facts(needs),
             CheckKind::User(check) => check.request_facts(needs),
             CheckKind::Group(check) => check.request_facts(needs),
+            CheckKind::Metadata(check) => check.request_facts(needs),
+            CheckKind::Port(check) => check.request_facts(needs),
+            CheckKind::Process(check) => check.request_facts(needs),
         }
     }
 
@@ -86,6 +101,9 @@ impl Check {
             CheckKind::Package(check) => check.evaluate(facts),
             CheckKind::User(check) => check.evaluate(facts),
             CheckKind::Group(check) => check.evaluate(facts),
+            CheckKind::Metadata(check) => check.evaluate(facts),
+            CheckKind::Port(check) => check.evaluate(facts),
+            CheckKind::Process(check) => check.evaluate(facts),
         };
         self.result(evaluation, duration)
     }

@@ -5,6 +5,7 @@
 //! collects what a suite's checks ask for; the script module turns it into commands; the
 //! parsers here read the outputs back into [`Facts`].
 
+pub mod api;
 pub mod parse;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -20,6 +21,8 @@ pub struct FactNeeds {
     pub packages: BTreeSet<String>,
     /// Paths to `stat` (without following a final symlink).
     pub stat_paths: BTreeSet<String>,
+    /// Paths whose owner and group are compared; the archive API needs a tar header for them.
+    pub owner_paths: BTreeSet<String>,
     /// Paths whose symlink target is read.
     pub link_paths: BTreeSet<String>,
     /// Paths whose contents are read.
@@ -30,11 +33,23 @@ pub struct FactNeeds {
     pub users: BTreeSet<String>,
     /// Whether the whole group database is read (group checks and user group membership).
     pub groups: bool,
+    /// Whether the image configuration is read (metadata checks).
+    pub image_metadata: bool,
+    /// Whether the `/proc/net` socket tables are read (port checks).
+    pub sockets: bool,
+    /// Whether the process list is read (process checks).
+    pub processes: bool,
 }
 
 impl FactNeeds {
     pub fn is_empty(&self) -> bool {
         self == &FactNeeds::default()
+    }
+
+    /// True when gathering needs a process in the container, which the archive API cannot
+    /// replace: `/proc` exists only while the container runs.
+    pub fn needs_running_container(&self) -> bool {
+        self.sockets || self.processes
     }
 }
 
@@ -86,6 +101,9 @@ pub struct Facts {
     pub digests: Option<Gathered<BTreeMap<String, String>>>,
     pub passwd: Option<Gathered<BTreeMap<String, PasswdEntry>>>,
     pub groups: Option<Gathered<Vec<GroupEntry>>>,
+    pub image_metadata: Option<Gathered<crate::check::metadata::ImageMetadata>>,
+    pub sockets: Option<Gathered<Vec<crate::check::port::Socket>>>,
+    pub processes: Option<Gathered<Vec<crate::check::process::ProcessInfo>>>,
     /// Outputs of command checks by check index; `Err` when the command did not report.
     pub commands: HashMap<usize, Result<RawOutput, String>>,
 }
@@ -96,10 +114,23 @@ pub fn assemble(
     outputs: Vec<(crate::script::ItemKind, Result<RawOutput, String>)>,
     needs: &FactNeeds,
     terminator: &str,
+    own_marker: &str,
 ) -> Facts {
+    let mut facts = Facts::default();
+    assemble_into(&mut facts, outputs, needs, terminator, own_marker);
+    facts
+}
+
+/// Adds the facts parsed from `outputs` to `facts`.
+pub fn assemble_into(
+    facts: &mut Facts,
+    outputs: Vec<(crate::script::ItemKind, Result<RawOutput, String>)>,
+    needs: &FactNeeds,
+    terminator: &str,
+    own_marker: &str,
+) {
     use crate::script::ItemKind;
 
-    let mut facts = Facts::default();
     for (kind, output) in outputs {
         let tool = kind.tool();
         match kind {
@@ -140,12 +171,21 @@ pub fn assemble(
                     Ok(parse::parse_groups(&raw.output.stdout))
                 }));
             }
+            ItemKind::Sockets => {
+                facts.sockets = Some(gather(&output, tool, |raw| {
+                    Ok(crate::check::port::parse_sockets(&String::from_utf8_lossy(&raw.output.stdout)))
+                }));
+            }
+            ItemKind::Processes => {
+                facts.processes = Some(gather(&output, tool, |raw| {
+                    Ok(crate::check::process::parse_processes(&raw.output.stdout, terminator, own_marker))
+                }));
+            }
             ItemKind::Command(index) => {
                 facts.commands.insert(index, output);
             }
         }
     }
-    facts
 }
 
 /// Parses one gathering output. A missing tool (exit status 127), a timeout or a batch that

@@ -188,6 +188,13 @@ pub fn parse_passwd(stdout: &[u8], requested: &BTreeSet<String>) -> BTreeMap<Str
     entries
 }
 
+/// Parses every passwd entry, for mapping uids to names.
+pub fn parse_passwd_all(stdout: &[u8]) -> BTreeMap<String, PasswdEntry> {
+    let text = String::from_utf8_lossy(stdout);
+    let names: BTreeSet<String> = text.lines().filter_map(|line| line.split(':').next()).map(str::to_owned).collect();
+    parse_passwd(stdout, &names)
+}
+
 /// One group entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupEntry {

@@ -35,6 +35,8 @@ pub enum ItemKind {
     Digests,
     Passwd,
     Groups,
+    Sockets,
+    Processes,
     /// A command check, by check index.
     Command(usize),
 }
@@ -50,6 +52,8 @@ impl ItemKind {
             ItemKind::Digests => "sha256sum",
             ItemKind::Passwd => "passwd lookup",
             ItemKind::Groups => "group lookup",
+            ItemKind::Sockets => "reading /proc/net",
+            ItemKind::Processes => "reading /proc",
             ItemKind::Command(_) => "command",
         }
     }
@@ -63,6 +67,25 @@ pub struct Item {
     pub text: String,
     pub workdir: Option<String>,
     pub timeout: Duration,
+    /// Bytes of each output stream sent back.
+    pub cap: u64,
+}
+
+/// Bytes of output sent back for a gathering command. Their output is parsed, never shown, and
+/// cutting it would make present objects look absent, so only a memory bound applies.
+const FACT_OUTPUT_CAP: u64 = 256 * 1024 * 1024;
+
+/// What a batch script gathers besides command checks.
+#[derive(Clone, Debug)]
+pub struct PlanOptions<'a> {
+    /// Facts gathered by the script; facts gathered through the API are left out.
+    pub needs: &'a FactNeeds,
+    /// Whether command checks run in the script.
+    pub commands: bool,
+    pub default_timeout: Duration,
+    /// Bytes of each output stream sent back for command checks and file contents.
+    pub cap: u64,
+    pub terminator: &'a str,
 }
 
 /// Items that run in one exec call, as one user.
@@ -83,19 +106,18 @@ impl Batch {
 }
 
 /// Plans the batches for the checks of one suite. Skipped checks gather nothing.
-pub fn plan(checks: &[Check], default_timeout: Duration, terminator: &str) -> Vec<Batch> {
-    let mut needs = FactNeeds::default();
+pub fn plan(checks: &[Check], options: &PlanOptions) -> Vec<Batch> {
     let mut default_items = Vec::new();
     let mut user_items: BTreeMap<String, Vec<Item>> = BTreeMap::new();
 
-    for check in checks.iter().filter(|check| check.skip.is_none()) {
-        check.request_facts(&mut needs);
+    for check in checks.iter().filter(|check| options.commands && check.skip.is_none()) {
         let CheckKind::Command(command) = &check.kind else { continue };
         let item = Item {
             kind: ItemKind::Command(check.index),
             text: command_text(&command.command, &command.env),
             workdir: command.workdir.clone(),
-            timeout: check.timeout.unwrap_or(default_timeout),
+            timeout: check.timeout.unwrap_or(options.default_timeout),
+            cap: options.cap,
         };
         match &command.user {
             Some(user) => user_items.entry(user.clone()).or_default().push(item),
@@ -103,7 +125,7 @@ pub fn plan(checks: &[Check], default_timeout: Duration, terminator: &str) -> Ve
         }
     }
 
-    let mut items = fact_items(&needs, default_timeout, terminator);
+    let mut items = fact_items(options);
     items.extend(default_items);
 
     let mut batches = Vec::new();
@@ -133,9 +155,14 @@ fn push_chunked(batches: &mut Vec<Batch>, user: Option<String>, items: Vec<Item>
 }
 
 /// Builds the gathering commands: one per fact type, one per link target or contents path.
-fn fact_items(needs: &FactNeeds, timeout: Duration, terminator: &str) -> Vec<Item> {
+fn fact_items(options: &PlanOptions) -> Vec<Item> {
+    let needs = options.needs;
+    let terminator = options.terminator;
     let mut items = Vec::new();
-    let mut push = |kind: ItemKind, text: String| items.push(Item { kind, text, workdir: None, timeout });
+    let mut push = |kind: ItemKind, text: String| {
+        let cap = if matches!(kind, ItemKind::Contents(_)) { options.cap } else { FACT_OUTPUT_CAP };
+        items.push(Item { kind, text, workdir: None, timeout: options.default_timeout, cap });
+    };
 
     // BusyBox ships `dpkg` and `rpm` applets without a package database, so a manager counts
     // only where its database exists.
@@ -175,6 +202,23 @@ fn fact_items(needs: &FactNeeds, timeout: Duration, terminator: &str) -> Vec<Ite
     if needs.groups {
         let text = "if command -v getent >/dev/null 2>&1; then exec getent group; else exec cat /etc/group; fi";
         push(ItemKind::Groups, text.to_owned());
+    }
+    // Both read /proc with shell builtins, so a container with hundreds of processes costs one
+    // `cat` per process and nothing per socket.
+    if needs.sockets {
+        let text = "for t in tcp tcp6 udp udp6; do echo \"== $t\"; \
+                    if [ -r /proc/net/$t ]; then while IFS= read -r l; do echo \"$l\"; done </proc/net/$t; fi; done";
+        push(ItemKind::Sockets, text.to_owned());
+    }
+    if needs.processes {
+        let text = format!(
+            "for d in /proc/[0-9]*; do c=; read -r c <\"$d/comm\" 2>/dev/null || continue; u=; p=; \
+             while read -r k v r; do case $k in Uid:) u=$v;; PPid:) p=$v;; esac; done <\"$d/status\" 2>/dev/null; \
+             printf '%s\\t%s\\t%s\\t%s\\t' \"${{d#/proc/}}\" \"$p\" \"$u\" \"$c\"; \
+             cat \"$d/cmdline\" 2>/dev/null; printf '\\n%s\\n' {}; done",
+            quote(terminator)
+        );
+        push(ItemKind::Processes, text);
     }
     items
 }
@@ -217,7 +261,7 @@ fn quote_all<'a>(values: impl IntoIterator<Item = &'a String>) -> String {
     values.into_iter().map(|value| quote(value)).collect::<Vec<_>>().join(" ")
 }
 
-/// Script setup and the `sr_run` function. `sr_run ID TIMEOUT WORKDIR TEXT` runs TEXT with
+/// Script setup and the `sr_run` function. `sr_run ID TIMEOUT CAP WORKDIR TEXT` runs TEXT with
 /// `sh -c` in a new session (through `setsid` where present, so a timeout can kill the whole
 /// process group), output to files, then writes the framed record.
 ///
@@ -243,8 +287,9 @@ if command -v setsid >/dev/null 2>&1; then SR_SETSID=setsid; fi
 sr_run() {
   sr_id=$1
   sr_t0=0; read sr_t0 sr_rest </proc/uptime 2>/dev/null
-  ( if [ -n "$3" ]; then cd -- "$3" || { : >"$T/wd"; exit 125; }; fi
-    exec $SR_SETSID sh -c "$4" ) >"$T/o$sr_id" 2>"$T/e$sr_id" </dev/null &
+  sr_cap=$3
+  ( if [ -n "$4" ]; then cd -- "$4" || { : >"$T/wd"; exit 125; }; fi
+    exec $SR_SETSID sh -c "$5" ) >"$T/o$sr_id" 2>"$T/e$sr_id" </dev/null &
   sr_pid=$!
   sr_dog=
   if [ "$2" != 0 ]; then
@@ -262,23 +307,22 @@ sr_run() {
   sr_t1=0; read sr_t1 sr_rest </proc/uptime 2>/dev/null
   set -- $(cd "$T" && wc -c "o$sr_id" "e$sr_id")
   sr_ol=$1; sr_el=$3
-  sr_os=$sr_ol; if [ "$sr_os" -gt "$CAP" ]; then sr_os=$CAP; fi
-  sr_es=$sr_el; if [ "$sr_es" -gt "$CAP" ]; then sr_es=$CAP; fi
+  sr_os=$sr_ol; if [ "$sr_os" -gt "$sr_cap" ]; then sr_os=$sr_cap; fi
+  sr_es=$sr_el; if [ "$sr_es" -gt "$sr_cap" ]; then sr_es=$sr_cap; fi
   printf '%s %s %s %s %s %s %s %s %s\n' "$N" "$sr_id" "$sr_rc" "$sr_ol" "$sr_os" "$sr_el" "$sr_es" "$sr_t0" "$sr_t1"
   head -c "$sr_os" "$T/o$sr_id"
   head -c "$sr_es" "$T/e$sr_id"
 }
 "#;
 
-/// Renders a batch to its script. `nonce` opens every frame header; `cap` is the most bytes of
-/// each stream that is sent back per item.
-pub fn render(batch: &Batch, nonce: &str, cap: u64) -> String {
-    let mut script = format!("N={nonce}\nCAP={cap}\n");
+/// Renders a batch to its script. `nonce` opens every frame header.
+pub fn render(batch: &Batch, nonce: &str) -> String {
+    let mut script = format!("N={nonce}\n");
     script.push_str(PRELUDE);
     for (id, item) in batch.items.iter().enumerate() {
         let timeout = format_seconds(item.timeout);
         let workdir = quote(item.workdir.as_deref().unwrap_or(""));
-        let _ = writeln!(script, "sr_run {id} {timeout} {workdir} {}", quote(&item.text));
+        let _ = writeln!(script, "sr_run {id} {timeout} {} {workdir} {}", item.cap, quote(&item.text));
     }
     let _ = writeln!(script, "printf '%s end\\n' \"$N\"");
     script
@@ -336,19 +380,21 @@ mod tests {
                     text: "exec stat x".into(),
                     workdir: None,
                     timeout: Duration::from_secs(5),
+                    cap: 7,
                 },
                 Item {
                     kind: ItemKind::Command(3),
                     text: "pwd".into(),
                     workdir: Some("/tmp".into()),
                     timeout: Duration::from_millis(250),
+                    cap: 1024,
                 },
             ],
         };
-        let script = render(&batch, "abc123", 1024);
-        assert!(script.starts_with("N=abc123\nCAP=1024\n"));
-        let first = script.find("sr_run 0 5 '' 'exec stat x'").unwrap();
-        let second = script.find("sr_run 1 0.250 '/tmp' 'pwd'").unwrap();
+        let script = render(&batch, "abc123");
+        assert!(script.starts_with("N=abc123\n"));
+        let first = script.find("sr_run 0 5 7 '' 'exec stat x'").unwrap();
+        let second = script.find("sr_run 1 0.250 1024 '/tmp' 'pwd'").unwrap();
         assert!(first < second);
         assert!(script.ends_with("printf '%s end\\n' \"$N\"\n"));
     }
@@ -361,6 +407,7 @@ mod tests {
                 text: "x".repeat(1000),
                 workdir: None,
                 timeout: Duration::from_secs(1),
+                cap: 1,
             })
             .collect();
         let mut batches = Vec::new();
@@ -368,7 +415,7 @@ mod tests {
         assert!(batches.len() >= 4);
         assert_eq!(batches.iter().map(|batch| batch.items.len()).sum::<usize>(), 400);
         for batch in &batches {
-            assert!(render(batch, "n", 1).len() <= MAX_SCRIPT_BYTES + 4096);
+            assert!(render(batch, "n").len() <= MAX_SCRIPT_BYTES + 4096);
         }
     }
 }

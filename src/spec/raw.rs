@@ -10,7 +10,10 @@ use super::{Spec, SpecError};
 use crate::check::command::CommandCheck;
 use crate::check::file::FileCheck;
 use crate::check::group::GroupCheck;
+use crate::check::metadata::MetadataCheck;
 use crate::check::package::PackageCheck;
+use crate::check::port::{PortCheck, Protocol};
+use crate::check::process::ProcessCheck;
 use crate::check::user::UserCheck;
 use crate::check::{Check, CheckKind};
 use crate::matcher::{NumberMatcher, TextMatcher};
@@ -67,6 +70,17 @@ pub(super) struct RawCheck {
 
     home: Option<String>,
     shell: Option<String>,
+
+    metadata: Option<MetadataCheck>,
+
+    port: Option<u16>,
+    protocol: Option<Protocol>,
+    address: Option<String>,
+    listening: Option<bool>,
+
+    process: Option<String>,
+    running: Option<bool>,
+    count: Option<NumberMatcher>,
 }
 
 /// Check kinds as written, including the short forms that check several names at once.
@@ -81,6 +95,9 @@ enum RawKind {
     Users,
     Group,
     Groups,
+    Metadata,
+    Port,
+    Process,
 }
 
 const COMMON_KEYS: &[&str] = &["name", "tags", "timeout", "skip"];
@@ -98,6 +115,9 @@ impl RawKind {
             RawKind::Users => "users",
             RawKind::Group => "group",
             RawKind::Groups => "groups",
+            RawKind::Metadata => "metadata",
+            RawKind::Port => "port",
+            RawKind::Process => "process",
         }
     }
 
@@ -126,6 +146,9 @@ impl RawKind {
             RawKind::Users => &["users", "exists"],
             RawKind::Group => &["group", "exists", "gid"],
             RawKind::Groups => &["groups", "exists"],
+            RawKind::Metadata => &["metadata"],
+            RawKind::Port => &["port", "protocol", "address", "listening"],
+            RawKind::Process => &["process", "running", "user", "count"],
         }
     }
 }
@@ -208,6 +231,14 @@ impl RawCheck {
         note(self.version.is_some(), "version");
         note(self.home.is_some(), "home");
         note(self.shell.is_some(), "shell");
+        note(self.metadata.is_some(), "metadata");
+        note(self.port.is_some(), "port");
+        note(self.protocol.is_some(), "protocol");
+        note(self.address.is_some(), "address");
+        note(self.listening.is_some(), "listening");
+        note(self.process.is_some(), "process");
+        note(self.running.is_some(), "running");
+        note(self.count.is_some(), "count");
         keys
     }
 
@@ -222,6 +253,9 @@ impl RawCheck {
             (self.packages.is_some(), RawKind::Packages),
             (self.files.is_some(), RawKind::Files),
             (self.users.is_some(), RawKind::Users),
+            (self.metadata.is_some(), RawKind::Metadata),
+            (self.port.is_some(), RawKind::Port),
+            (self.process.is_some(), RawKind::Process),
         ];
         let explicit: Vec<RawKind> = kind_keys.iter().filter(|(present, _)| *present).map(|(_, kind)| *kind).collect();
         match explicit[..] {
@@ -243,8 +277,8 @@ impl RawCheck {
             Ok(RawKind::Groups)
         } else {
             Err(position.error(
-                "the check has no kind: add one of command, file, package, user, group, or the short forms \
-                 packages, files, users, groups",
+                "the check has no kind: add one of command, file, package, user, group, metadata, port, \
+                 process, or the short forms packages, files, users, groups",
             ))
         }
     }
@@ -329,6 +363,37 @@ impl RawCheck {
             RawKind::Groups => short_form(self.groups, "groups", |name| {
                 Ok(CheckKind::Group(GroupCheck { name: account_name(&name, "group")?, exists, gid: None }))
             }),
+            RawKind::Metadata => {
+                let metadata = self.metadata.unwrap_or_default();
+                if metadata.is_empty() {
+                    return Err("`metadata` compares nothing: add keys such as env, labels or exposed_ports".to_owned());
+                }
+                Ok(vec![CheckKind::Metadata(Box::new(metadata))])
+            }
+            RawKind::Port => {
+                let port = self.port.unwrap_or_default();
+                if port == 0 {
+                    return Err("invalid port 0: write a port from 1 to 65535".to_owned());
+                }
+                let address = match &self.address {
+                    Some(text) => Some(text.parse().map_err(|_| {
+                        format!("invalid address {text:?}: write an IPv4 or IPv6 address such as 127.0.0.1 or ::1")
+                    })?),
+                    None => None,
+                };
+                let protocol = self.protocol.unwrap_or(Protocol::Tcp);
+                let listening = self.listening.unwrap_or(true);
+                Ok(vec![CheckKind::Port(PortCheck { port, protocol, address, listening })])
+            }
+            RawKind::Process => {
+                let name = self.process.clone().unwrap_or_default();
+                reject_blank(&name, "process")?;
+                let running = self.running.unwrap_or(true);
+                if !running && (self.user.is_some() || self.count.is_some()) {
+                    return Err("a process that must not run cannot have `user` or `count`".to_owned());
+                }
+                Ok(vec![CheckKind::Process(ProcessCheck { name, running, user: self.user, count: self.count })])
+            }
         }
     }
 
