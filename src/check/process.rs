@@ -21,9 +21,15 @@ pub struct ProcessInfo {
 
 impl ProcessInfo {
     /// Matches `comm`, or the file name of `argv[0]`, which keeps names longer than 15 bytes.
+    /// A script run by an interpreter has the interpreter in `argv[0]` and the script's name,
+    /// cut to 15 bytes, in `comm`; then a later argument whose file name is `name` matches.
     pub fn has_name(&self, name: &str) -> bool {
-        let program = self.argv.first().map(|argv0| argv0.rsplit('/').next().unwrap_or(argv0));
-        self.comm == name || program == Some(name)
+        let file_name = |argument: &String| argument.rsplit('/').next().unwrap_or(argument).to_owned();
+        if self.comm == name || self.argv.first().map(file_name).as_deref() == Some(name) {
+            return true;
+        }
+        let truncated = name.len() > 15 && !self.comm.is_empty() && name.starts_with(&self.comm);
+        truncated && self.argv.iter().skip(1).any(|argument| file_name(argument) == name)
     }
 }
 
@@ -195,6 +201,17 @@ mod tests {
         assert!(processes[1].has_name("long-running-worker-process"));
         assert!(processes[1].has_name("long-running-wo"));
         assert!(!processes[1].has_name("long-running"));
+
+        let script = ProcessInfo {
+            pid: 10,
+            ppid: 1,
+            uid: 65534,
+            comm: "long-running-wo".into(),
+            argv: vec!["/bin/sh".into(), "/usr/local/bin/long-running-worker-process".into()],
+        };
+        assert!(script.has_name("long-running-worker-process"));
+        assert!(!script.has_name("sh-worker-process-other"));
+        assert!(script.has_name("sh"));
         assert_eq!(processes[1].uid, 65534);
     }
 }

@@ -1,7 +1,7 @@
 //! Result data that the runner produces and every reporter reads.
 //!
 //! A failed check is data here, never an error: reporters render these values and the binary
-//! maps [`RunReport::exit_outcome`] to an exit status.
+//! maps [`RunReport::all_passed`] to an exit status.
 
 use std::time::Duration;
 

@@ -9,8 +9,8 @@
 //! ```
 //!
 //! Because the decoder takes payloads by length, output that contains newlines, binary data or
-//! text that looks like a header cannot end a record early or fake one. The per-run random nonce
-//! must open every header, so stray bytes that reach stdout outside a record are detected.
+//! text that looks like a header cannot end a record early or fake one. A random nonce, new for
+//! every suite, opens every header, so stray bytes that reach stdout outside a record are detected.
 //! `<status>` is an exit status, `T` for a command killed after its timeout or `W` for a working
 //! directory that could not be entered. `<start>` and `<end>` are `/proc/uptime` readings in
 //! seconds with two decimals (`0` where `/proc` is missing). The stream ends with `<nonce> end`;
@@ -120,7 +120,7 @@ impl Decoder {
     }
 
     fn bad_header(&self, position: usize, bytes: &[u8]) -> FramingError {
-        let shown = &bytes[..bytes.len().min(120)];
+        let shown = &bytes[..bytes.len().min(MAX_HEADER)];
         FramingError::BadHeader {
             offset: self.offset + position as u64,
             header: String::from_utf8_lossy(shown).into_owned(),

@@ -53,7 +53,12 @@ pub fn load(path: &Path) -> Result<Spec, SpecError> {
 
 /// Validates spec text; `path` names the source in errors.
 pub fn parse(path: &str, text: &str) -> Result<Spec, SpecError> {
-    let raw: raw::RawSpec = serde_saphyr::from_str(text).map_err(|error| yaml_error(path, &error))?;
+    // A YAML tag such as `!ok` would otherwise be dropped silently, and `stdout: !ok` would
+    // compare nothing; rejecting unknown tags turns that into an error.
+    let mut options = serde_saphyr::Options::default();
+    options.reject_unsupported_tags = true;
+    let raw: raw::RawSpec =
+        serde_saphyr::from_str_with_options(text, options).map_err(|error| yaml_error(path, &error))?;
     raw.validate(path)
 }
 
@@ -77,7 +82,10 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Spec>, Vec<SpecError>> {
 fn yaml_error(path: &str, error: &serde_saphyr::Error) -> SpecError {
     let (line, column) = error.location().map_or((1, 1), |location| (location.line(), location.column()));
     let text = error.without_snippet().to_string();
-    let message = strip_position_prefix(&text).trim().to_owned();
+    let mut message = strip_position_prefix(&text).trim().to_owned();
+    if message.starts_with("unsupported tag") {
+        message.push_str("; a value that starts with `!` must be quoted, as in stdout: \"!text\"");
+    }
     SpecError::invalid(path, line, column, message)
 }
 

@@ -166,3 +166,51 @@ fn unknown_top_level_key_is_rejected() {
     let message = parse_err("image: x\nchecks:\n  - file: /x\nextra: 1\n");
     assert!(message.contains("extra"), "{message}");
 }
+
+#[test]
+fn unquoted_tag_is_rejected() {
+    let message = parse_err("checks:\n  - command: echo ok\n    stdout: !ok\n");
+    assert!(message.starts_with("test.yml:3:"), "{message}");
+    assert!(message.contains("must be quoted"), "{message}");
+}
+
+#[test]
+fn unquoted_leading_zero_mode_is_octal() {
+    let spec = parse_ok("checks:\n  - file: /etc/passwd\n    mode: 0644\n");
+    let CheckKind::File(file) = &spec.checks[0].kind else { panic!("expected a file check") };
+    assert_eq!(file.mode, Some(Mode(0o644)));
+}
+
+#[test]
+fn new_kinds_parse() {
+    let spec = parse_ok(
+        "checks:\n\
+         \x20 - port: 8080\n\
+         \x20   protocol: udp\n\
+         \x20   address: 127.0.0.1\n\
+         \x20 - process: httpd\n\
+         \x20   user: nobody\n\
+         \x20   count: \">= 1\"\n\
+         \x20 - metadata:\n\
+         \x20     env: {A: \"b=c\", GONE: null}\n\
+         \x20     exposed_ports: [8080/tcp, 53/udp, 9000]\n\
+         \x20     labels: {version: \"/^1\\\\./\"}\n\
+         \x20     cmd: [bash]\n\
+         \x20     entrypoint: null\n",
+    );
+    let kinds: Vec<&str> = spec.checks.iter().map(|check| check.kind.as_str()).collect();
+    assert_eq!(kinds, ["port", "process", "metadata"]);
+    let CheckKind::Process(process) = &spec.checks[1].kind else { panic!("expected a process check") };
+    assert_eq!(process.user.as_deref(), Some("nobody"));
+}
+
+#[test]
+fn new_kinds_reject_bad_values() {
+    assert!(parse_err("checks:\n  - port: 0\n").contains("port 0"));
+    assert!(parse_err("checks:\n  - port: 80\n    address: localhost\n").contains("localhost"));
+    assert!(parse_err("checks:\n  - port: 80\n    protocol: icmp\n").contains("icmp"));
+    assert!(parse_err("checks:\n  - metadata: {}\n").contains("compares nothing"));
+    assert!(parse_err("checks:\n  - metadata:\n      exposed_ports: [99999/tcp]\n").contains("99999"));
+    assert!(parse_err("checks:\n  - metadata:\n      colour: red\n").contains("colour"));
+    assert!(parse_err("checks:\n  - process: x\n    running: false\n    count: 1\n").contains("must not run"));
+}

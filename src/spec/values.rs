@@ -110,11 +110,24 @@ impl<'de> Deserialize<'de> for Mode {
                 Mode::parse(&number.to_string()).map_err(E::custom)
             }
 
+            // serde-saphyr reads an unquoted number with a leading zero, such as 0644, as a
+            // float; a whole float still carries the digits the author wrote.
+            fn visit_f64<E: de::Error>(self, number: f64) -> Result<Self::Value, E> {
+                if number.fract() != 0.0 || !(0.0..=7777.0).contains(&number) {
+                    return Err(E::custom(format!(
+                        "invalid mode {number}: write octal permission bits such as \"0644\""
+                    )));
+                }
+                Mode::parse(&format!("{number:.0}")).map_err(E::custom)
+            }
+
             fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
                 Mode::parse(text).map_err(E::custom)
             }
         }
 
+        // NOTE: YAML 1.2 reads an unquoted 0o644 as the integer 420, which is indistinguishable
+        // from a written 420 here; the docs tell authors to quote modes.
         deserializer.deserialize_any(ModeVisitor)
     }
 }
