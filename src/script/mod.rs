@@ -268,7 +268,8 @@ fn quote_all<'a>(values: impl IntoIterator<Item = &'a String>) -> String {
 /// Each item writes to its own files, because a process that a command left running in the
 /// background may keep writing to them. `head -c` sends exactly the measured bytes, so such late
 /// writes cannot break the framing. The files stay until the exit trap removes the directory,
-/// which saves one `rm` process per item.
+/// which saves one `rm` process per item. The watchdog's `sleep` runs in the background so that
+/// the watchdog's TERM trap can end it, and no `sleep` outlives its item.
 const PRELUDE: &str = r#"
 for sr_tool in cat head wc rm mktemp sleep; do
   if ! command -v "$sr_tool" >/dev/null 2>&1; then
@@ -293,7 +294,8 @@ sr_run() {
   sr_pid=$!
   sr_dog=
   if [ "$2" != 0 ]; then
-    ( sleep "$2"; : >"$T/to"
+    ( trap 'kill "$sr_nap" 2>/dev/null; exit 0' TERM
+      sleep "$2" & sr_nap=$!; wait "$sr_nap"; : >"$T/to"
       kill -s TERM -- "-$sr_pid" 2>/dev/null || kill -s TERM "$sr_pid" 2>/dev/null
       sleep 1
       kill -s KILL -- "-$sr_pid" 2>/dev/null || kill -s KILL "$sr_pid" 2>/dev/null
