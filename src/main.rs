@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
 use specrun::engine::{Engine, Transport};
@@ -350,19 +350,30 @@ fn spawn_signal_handler(cancel: CancellationToken, signal: Arc<AtomicI32>) {
     });
 }
 
-/// Progress on stderr while suites run, shown only on a terminal and after a moment.
+/// Progress on stderr while suites run, shown only on a terminal and only once the run has
+/// taken longer than [`PROGRESS_DELAY`], so quick runs print nothing extra.
 fn progress_bar(suites: usize, checks: usize) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(suites as u64), ProgressDrawTarget::hidden());
     if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+        return bar;
     }
-    let bar = ProgressBar::new(suites as u64);
     let template = format!("{{spinner}} {{pos}}/{{len}} suites ({checks} checks) {{elapsed}}");
     if let Ok(style) = ProgressStyle::with_template(&template) {
         bar.set_style(style);
     }
-    bar.enable_steady_tick(Duration::from_millis(120));
+    let delayed = bar.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(PROGRESS_DELAY).await;
+        if !delayed.is_finished() {
+            delayed.set_draw_target(ProgressDrawTarget::stderr());
+            delayed.enable_steady_tick(Duration::from_millis(120));
+        }
+    });
     bar
 }
+
+/// How long a run goes before the progress line appears.
+const PROGRESS_DELAY: Duration = Duration::from_millis(750);
 
 /// Generates a short random id for container names and the run label.
 fn new_run_id() -> String {
