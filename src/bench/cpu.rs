@@ -71,7 +71,8 @@ pub struct CpuSnapshot {
 }
 
 /// CPU seconds used between two snapshots. A process figure is `None` when no such process
-/// was found in either snapshot.
+/// was found in either snapshot. `dockerd` and `containerd` serve every client of the engine,
+/// so their figures include work for other clients during the window.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct CpuUsage {
     pub dockerd_seconds: Option<f64>,

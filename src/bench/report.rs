@@ -266,8 +266,9 @@ fn write_header(out: &mut dyn Write, report: &BenchReport) -> io::Result<()> {
         (Some(note), _) => writeln!(out, "{note}")?,
         (None, Some(cpus)) => writeln!(
             out,
-            "CPU seconds in the window: dockerd, containerd and the benchmark containers' shims \
-             (with their runc and exec processes); host busy share of {cpus} CPUs"
+            "CPU seconds in the window: dockerd and containerd (serving every client of the engine), \
+             the benchmark containers' shims (with their runc and exec processes); \
+             host busy share of {cpus} CPUs"
         )?,
         (None, None) => {}
     }
