@@ -416,7 +416,7 @@ async fn measure(
     for &operation in &config.operations {
         let mut levels = Vec::new();
         for &concurrency in &config.levels {
-            progress.set_message(format!("{} with {concurrency} workers", operation.name()));
+            progress.set_message(format!("{} with {}", operation.name(), report::workers(concurrency)));
             let Some(measured) =
                 workload::measure_level(&workload, operation, concurrency, window, probe.as_ref(), cancel).await
             else {

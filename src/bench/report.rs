@@ -227,11 +227,7 @@ pub fn write_table(out: &mut dyn Write, report: &BenchReport) -> io::Result<()> 
     writeln!(out)?;
     writeln!(out, "knee (first level after which throughput grows by less than 10 %):")?;
     for operation in &report.operations {
-        let knee = match operation.knee {
-            None => "not reached".to_owned(),
-            Some(1) => "1 worker".to_owned(),
-            Some(knee) => format!("{knee} workers"),
-        };
+        let knee = operation.knee.map_or_else(|| "not reached".to_owned(), workers);
         writeln!(out, "  {:<8} {knee}", operation.operation.name())?;
     }
     write_errors(out, report)?;
@@ -357,14 +353,20 @@ fn write_errors(out: &mut dyn Write, report: &BenchReport) -> io::Result<()> {
     writeln!(out, "errors:")?;
     for (operation, level) in with_errors {
         let name = operation.operation.name();
+        let level_label = workers(level.concurrency);
         if level.warmup_errors > 0 {
-            writeln!(out, "  {name} with {} workers: {} during the warm-up", level.concurrency, level.warmup_errors)?;
+            writeln!(out, "  {name} with {level_label}: {} during the warm-up", level.warmup_errors)?;
         }
         for error in &level.error_messages {
-            writeln!(out, "  {name} with {} workers: {} x {}", level.concurrency, error.count, error.message)?;
+            writeln!(out, "  {name} with {level_label}: {} x {}", error.count, error.message)?;
         }
     }
     Ok(())
+}
+
+/// Formats a worker count as "1 worker" or "N workers".
+pub(super) fn workers(count: u32) -> String {
+    if count == 1 { "1 worker".to_owned() } else { format!("{count} workers") }
 }
 
 fn number(value: Option<f64>, decimals: usize) -> String {
