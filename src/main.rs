@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
+use specrun::bench::{self, BenchArgs, BenchConfig, BenchError};
 use specrun::engine::{Engine, Transport};
 use specrun::report::{json, junit, terminal};
 use specrun::runner::{self, Event, RunOptions, TargetSpec};
@@ -21,7 +22,8 @@ use specrun::spec::{self, Spec, values::DurationValue};
 mod exit {
     /// Every check passed or was skipped.
     pub const PASSED: u8 = 0;
-    /// At least one check failed or could not be evaluated.
+    /// At least one check failed or could not be evaluated. With --bench, at least one
+    /// operation failed after the warm-up, or the plot could not be written.
     pub const CHECKS_FAILED: u8 = 1;
     /// Invalid command line or spec; nothing ran.
     pub const USAGE: u8 = 2;
@@ -39,6 +41,8 @@ enum Format {
     Terminal,
     /// The whole report as one JSON document on stdout.
     Json,
+    /// One row per operation and concurrency level (--bench only).
+    Csv,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -71,19 +75,28 @@ enum TransportChoice {
 ///
 /// Every spec runs against every --image (in a new container, removed afterwards) and every
 /// --container (used as it is). Without either, each spec runs against the `image:` it names.
+///
+/// With --bench, specrun runs no spec but measures how fast the engine serves exec, version,
+/// info and ping calls, or a spec's checks, at rising concurrency.
 #[derive(Debug, Parser)]
 #[command(version, about, long_about)]
 struct Cli {
     /// Spec files to run.
-    #[arg(required = true, value_name = "SPEC")]
+    #[arg(required_unless_present = "bench", value_name = "SPEC")]
     specs: Vec<PathBuf>,
 
+    /// Measure the engine's throughput and latency instead of running specs; see the
+    /// benchmark options below.
+    #[arg(long)]
+    bench: bool,
+
     /// Image to create a container from for each spec; overrides the spec's `image:`. Repeatable.
+    /// With --bench, the image of the benchmark containers.
     #[arg(long, value_name = "IMAGE")]
     image: Vec<String>,
 
     /// Running container (name or id) to test as it is; specrun does not change or remove it.
-    /// Repeatable.
+    /// Repeatable. With --bench, exec and checks calls take turns over these containers.
     #[arg(long, value_name = "NAME_OR_ID")]
     container: Vec<String>,
 
@@ -121,7 +134,7 @@ struct Cli {
     format: Format,
 
     /// Also write a JUnit XML report to FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "bench")]
     junit: Option<PathBuf>,
 
     /// Show every assertion of passed checks too.
@@ -135,10 +148,30 @@ struct Cli {
     /// How to connect to a Unix socket engine.
     #[arg(long, value_enum, default_value_t = TransportChoice::Pooled, hide = true)]
     transport: TransportChoice,
+
+    // Last, because its help heading also applies to every argument after it.
+    #[command(flatten)]
+    bench_options: BenchArgs,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Checked here rather than by clap: the first rule depends on a value, and for the second a
+    // `conflicts_with = "bench"` on SPEC would make clap drop the `requires = "bench"` of every
+    // benchmark option whenever a spec is given.
+    if cli.format == Format::Csv && !cli.bench {
+        Cli::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, "--format csv is available only with --bench")
+            .exit();
+    }
+    if cli.bench && !cli.specs.is_empty() {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--bench runs no spec files; give the spec for --ops checks with --spec FILE",
+            )
+            .exit();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SPECRUN_LOG")
@@ -147,6 +180,9 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()))
         .init();
+    if cli.bench {
+        return ExitCode::from(run_bench(cli));
+    }
 
     let specs = match spec::load_all(&cli.specs) {
         Ok(specs) => specs.into_iter().map(|spec| select_tags(spec, &cli.tags)).collect(),
@@ -188,6 +224,103 @@ fn select_tags(mut spec: Spec, tags: &[String]) -> Spec {
     spec
 }
 
+/// Runs `--bench` and writes its report; returns the exit status.
+fn run_bench(cli: Cli) -> u8 {
+    let run_options = run_options(&cli);
+    let config = BenchConfig::new(
+        &cli.bench_options,
+        &cli.image,
+        &cli.container,
+        run_options,
+        transport(cli.transport),
+        new_run_id(),
+    );
+    let mut config = match config {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return exit::USAGE;
+        }
+    };
+    config.show_progress = std::io::stderr().is_terminal();
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return exit::INFRASTRUCTURE;
+        }
+    };
+    let cancel = CancellationToken::new();
+    let signal = Arc::new(AtomicI32::new(0));
+    let outcome = runtime.block_on(async {
+        spawn_signal_handler(cancel.clone(), Arc::clone(&signal));
+        bench::run(&config, cancel).await
+    });
+    let signal_status = match signal.load(Ordering::SeqCst) {
+        2 => Some(exit::SIGINT),
+        15 => Some(exit::SIGTERM),
+        _ => None,
+    };
+    let report = match outcome {
+        Ok(report) => report,
+        Err(BenchError::Cancelled) => return signal_status.unwrap_or(exit::SIGINT),
+        Err(error @ (BenchError::Usage(_) | BenchError::Spec(_))) => {
+            eprintln!("error: {error}");
+            return exit::USAGE;
+        }
+        Err(error @ BenchError::Engine(_)) => {
+            eprintln!("error: {error}");
+            return exit::INFRASTRUCTURE;
+        }
+    };
+
+    let mut stdout = std::io::stdout().lock();
+    let written = match cli.format {
+        Format::Terminal => bench::report::write_table(&mut stdout, &report),
+        Format::Json => bench::report::write_json(&mut stdout, &report),
+        Format::Csv => bench::report::write_csv(&mut stdout, &report),
+    };
+    if let Err(error) = written.and_then(|()| stdout.flush()) {
+        eprintln!("error: writing the report to stdout failed: {error}");
+    }
+    let mut status = exit::PASSED;
+    let errors = report.total_errors();
+    if errors > 0 {
+        eprintln!("error: {errors} operations failed after the warm-up; the report lists their messages");
+        status = exit::CHECKS_FAILED;
+    }
+    if let Some(path) = &config.plot
+        && let Err(error) = bench::plot::write_svg(path, &report)
+    {
+        eprintln!("error: {error}");
+        status = exit::CHECKS_FAILED;
+    }
+    signal_status.unwrap_or(status)
+}
+
+fn run_options(cli: &Cli) -> RunOptions {
+    RunOptions {
+        jobs: usize::from(cli.jobs),
+        max_execs: usize::from(cli.max_execs),
+        default_timeout: cli.timeout.0,
+        max_output: cli.max_output,
+        network: cli.network.clone(),
+        gather: match cli.gather {
+            GatherChoice::Auto => runner::Gather::Auto,
+            GatherChoice::Shell => runner::Gather::Shell,
+            GatherChoice::Api => runner::Gather::Api,
+        },
+    }
+}
+
+fn transport(choice: TransportChoice) -> Transport {
+    match choice {
+        TransportChoice::Pooled => Transport::Pooled,
+        TransportChoice::Unpooled => Transport::Unpooled,
+    }
+}
+
 /// Pairs every spec with every target.
 fn plan_jobs(cli: &Cli, specs: Vec<Spec>) -> Result<Vec<(Arc<Spec>, TargetSpec)>, String> {
     let mut jobs = Vec::new();
@@ -210,11 +343,7 @@ fn plan_jobs(cli: &Cli, specs: Vec<Spec>) -> Result<Vec<(Arc<Spec>, TargetSpec)>
 }
 
 async fn run(cli: Cli, jobs: Vec<(Arc<Spec>, TargetSpec)>) -> u8 {
-    let transport = match cli.transport {
-        TransportChoice::Pooled => Transport::Pooled,
-        TransportChoice::Unpooled => Transport::Unpooled,
-    };
-    let engine = match Engine::connect(transport).await {
+    let engine = match Engine::connect(transport(cli.transport)).await {
         Ok(engine) => engine,
         Err(error) => {
             eprintln!("error: {error}");
@@ -259,18 +388,7 @@ async fn run(cli: Cli, jobs: Vec<(Arc<Spec>, TargetSpec)>) -> u8 {
         })
     };
 
-    let options = RunOptions {
-        jobs: usize::from(cli.jobs),
-        max_execs: usize::from(cli.max_execs),
-        default_timeout: cli.timeout.0,
-        max_output: cli.max_output,
-        network: cli.network.clone(),
-        gather: match cli.gather {
-            GatherChoice::Auto => runner::Gather::Auto,
-            GatherChoice::Shell => runner::Gather::Shell,
-            GatherChoice::Api => runner::Gather::Api,
-        },
-    };
+    let options = run_options(&cli);
     let run_id = new_run_id();
     let outcome = runner::run(engine, jobs, options, run_id, cancel, observer).await;
     progress.finish_and_clear();
@@ -279,6 +397,7 @@ async fn run(cli: Cli, jobs: Vec<(Arc<Spec>, TargetSpec)>) -> u8 {
     let written = match cli.format {
         Format::Terminal => terminal::write_summary(&mut stdout, &outcome.report.summary, style),
         Format::Json => json::write_json(&mut stdout, &outcome.report),
+        Format::Csv => unreachable!("main rejects --format csv without --bench"),
     };
     if let Err(error) = written.and_then(|()| stdout.flush()) {
         eprintln!("error: writing the report to stdout failed: {error}");
