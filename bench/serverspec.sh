@@ -14,6 +14,7 @@
 # of specrun and of serverspec-parallel runs first. Every timed run must
 # exit 0, or the script stops with the failing log.
 #
+# Every run uses one copy of target/release/specrun, made at the start.
 # Prints the wall time of every run, the medians, the ratio of the
 # serverspec medians to the specrun median and the peak RSS that
 # `/usr/bin/time -v` reports for the specrun and rspec processes. Logs go to
@@ -32,7 +33,7 @@ readonly OUT_DIR=$BENCH_DIR/out
 readonly LOG_DIR=$OUT_DIR/logs
 readonly SERVERSPEC_DIR=$OUT_DIR/serverspec
 readonly WORKLOAD=$OUT_DIR/workload.yml
-readonly SPECRUN=$REPO_DIR/target/release/specrun
+readonly BUILT_SPECRUN=$REPO_DIR/target/release/specrun
 readonly IMAGE=specrun-fixture/debian:bookworm
 readonly CONTAINER_COUNT=4
 readonly GNU_TIME=/usr/bin/time
@@ -50,6 +51,9 @@ CONTAINERS=()
 BACKGROUND_PIDS=()
 # Lines of "tool run wall_ms peak_rss_kb", one per timed run.
 RESULTS_FILE=
+# Copy of BUILT_SPECRUN that every run uses, so that a rebuild during the
+# benchmark does not mix two binaries.
+SPECRUN=
 
 usage() {
   echo "usage: bash bench/serverspec.sh [--runs N] [--no-sequential]"
@@ -92,6 +96,9 @@ cleanup() {
     kill -- "-$pid" "$pid" 2>/dev/null || true
   done
   docker ps --all --quiet --filter "label=$CONTAINER_LABEL" | xargs --no-run-if-empty docker rm --force >/dev/null
+  if [[ -n $SPECRUN ]]; then
+    rm -f "$SPECRUN"
+  fi
 }
 
 check_requirements() {
@@ -103,8 +110,8 @@ check_requirements() {
   ruby -e "require 'serverspec'; require 'docker'" 2>/dev/null ||
     fail "ruby cannot load serverspec and docker-api; install Debian's packages ruby-serverspec ruby-docker-api"
   docker image inspect "$IMAGE" >/dev/null 2>&1 || fail "image $IMAGE not found; run bash fixtures/build.sh first"
-  if [[ ! -x $SPECRUN ]]; then
-    echo "building $SPECRUN"
+  if [[ ! -x $BUILT_SPECRUN ]]; then
+    echo "building $BUILT_SPECRUN"
     (cd "$REPO_DIR" && cargo build --release --locked)
   fi
 }
@@ -115,9 +122,10 @@ print_machine() {
   echo "memory:     $(free -m | awk '/^Mem:/ { print $2 " MiB" }')"
   echo "kernel:     $(uname -r)"
   echo "load:       $(cut -d ' ' -f 1-3 /proc/loadavg) (1, 5, 15 min averages before the runs)"
-  echo "engine:     Docker $(docker version --format '{{.Server.Version}}') (API $(docker version --format '{{.Server.APIVersion}}'))"
-  echo "specrun:    $("$SPECRUN" --version), built $(date -u -r "$SPECRUN" '+%Y-%m-%d %H:%M UTC')," \
-    "HEAD $(git -C "$REPO_DIR" rev-parse --short HEAD)," \
+  echo "engine:     Docker $(docker version --format '{{.Server.Version}}') (API $(docker version --format '{{.Server.APIVersion}}'))," \
+    "storage driver $(docker info --format '{{.Driver}}')"
+  echo "specrun:    $("$SPECRUN" --version), built $(date -u -r "$BUILT_SPECRUN" '+%Y-%m-%d %H:%M UTC')," \
+    "sha256 $(sha256sum "$SPECRUN" | cut -c 1-12), HEAD $(git -C "$REPO_DIR" rev-parse --short HEAD)," \
     "$(git -C "$REPO_DIR" status --porcelain -- src Cargo.toml Cargo.lock | wc -l) files under src/ and Cargo.* differ from HEAD"
   echo "serverspec: $(dpkg-query --show --showformat '${Version}' ruby-serverspec)," \
     "specinfra $(dpkg-query --show --showformat '${Version}' ruby-specinfra)," \
@@ -186,9 +194,9 @@ run_specrun() {
 }
 
 # Start rspec for CONTAINER in the background, logging to LOG_PREFIX.log
-# and LOG_PREFIX.time. setsid makes the subshell the leader of a new
-# process group without a fork, because a background subshell of a script
-# is no group leader, so the group id is the pid in BACKGROUND_PIDS.
+# and LOG_PREFIX.time. A background subshell of a script is not a process
+# group leader, so setsid starts a new session in place, without a fork.
+# The id of the new process group is then the pid in BACKGROUND_PIDS.
 start_rspec() {
   local container=$1 log_prefix=$2
   (
@@ -290,6 +298,8 @@ main() {
   mkdir -p "$LOG_DIR"
   RESULTS_FILE=$LOG_DIR/results-$RUN_ID.txt
   : >"$RESULTS_FILE"
+  SPECRUN=$OUT_DIR/specrun-$RUN_ID
+  cp "$BUILT_SPECRUN" "$SPECRUN"
 
   print_machine
   echo "workload:   $(python3 "$BENCH_DIR/workload.py" --image "$IMAGE" --out-dir "$OUT_DIR")"

@@ -33,8 +33,8 @@ DEFAULT_IMAGE = "specrun-fixture/debian:bookworm"
 DEFAULT_OUT_DIR = Path(__file__).resolve().parent / "out"
 CONTAINER_LABEL = "specrun.bench"
 
-# Number of checks of each kind. The brief asked for roughly these
-# proportions and at least 200 checks per container.
+# Number of package and group checks. The other kinds get their counts
+# from the lists below and from the image.
 PACKAGE_COUNT = 80
 GROUP_COUNT = 30
 MIN_CHECKS = 200
@@ -203,7 +203,7 @@ class Container:
         subprocess.run(["docker", "rm", "--force", self.name], capture_output=True, check=False)
 
     def shell(self, script: str, *args: str) -> subprocess.CompletedProcess:
-        """Run SCRIPT with `sh -c` in the container, ARGS as $1..."""
+        """Run SCRIPT with `sh -c` in the container, passing ARGS as $1, $2 and so on."""
         return subprocess.run(
             ["docker", "exec", self.name, "sh", "-c", script, "sh", *args],
             capture_output=True,
@@ -232,12 +232,14 @@ def run(argv: List[str]) -> str:
 
 
 def serverspec_version_key(version: str) -> Tuple[int, List[int]]:
-    """Order VERSION as serverspec 2.42's Serverspec::Type::Package::Version does.
+    """Return the sort key of VERSION in serverspec's package version order.
 
-    That class compares the epoch, then the rest as a list of digit runs
-    (as integers) and single bytes of the other characters, where `~` sorts
-    before everything and the end of the string sorts before any element
-    except `~`. This is not dpkg's algorithm, so a bound has to hold in both.
+    Serverspec::Type::Package::Version (lib/serverspec/type/package.rb in
+    serverspec 2.42.1) compares the epoch, then the rest as a list of digit
+    runs (as integers) and single bytes of the other characters. There `~`
+    sorts before everything, and the end of the string sorts before any
+    element except `~`. This is not dpkg's algorithm, so a bound has to hold
+    in both.
     """
     match = re.fullmatch(r"(?:(\d+):)?(\d[0-9a-zA-Z.+:~_-]*)", version)
     if match is None:

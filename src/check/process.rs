@@ -190,7 +190,7 @@ mod tests {
             output.extend_from_slice(format!("\n{term}\n").as_bytes());
         };
         record("1", "0", "0", "sh", b"sh\0");
-        record("7", "1", "65534", "long-running-wo", b"long-running-worker-process\0100\0");
+        record("7", "1", "65534", "long-running-wo", b"long-running-worker-process\x00100\x00");
         record("20", "0", "0", "sh", b"/bin/sh\0-c\0script <n0nce>\0");
         record("21", "20", "0", "cat", b"cat\0/proc/21/cmdline\0");
         record("22", "21", "0", "sleep", b"sleep\x001\0");
