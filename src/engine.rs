@@ -132,28 +132,8 @@ impl Engine {
         run_id: &str,
         network: &str,
     ) -> Result<String, EngineError> {
-        let labels = HashMap::from([(RUN_LABEL.to_owned(), run_id.to_owned())]);
-        let config = ContainerCreateBody {
-            image: Some(image.to_owned()),
-            labels: Some(labels),
-            open_stdin: Some(true),
-            attach_stdin: Some(false),
-            tty: Some(false),
-            host_config: Some(HostConfig { network_mode: Some(network.to_owned()), ..HostConfig::default() }),
-            ..ContainerCreateBody::default()
-        };
-        let options = CreateContainerOptions { name: Some(name.to_owned()), ..CreateContainerOptions::default() };
-        let created = self.docker.create_container(Some(options), config).await.map_err(|source| match source {
-            bollard::errors::Error::DockerResponseServerError { status_code: 404, .. } => {
-                EngineError::ImageNotFound { image: image.to_owned() }
-            }
-            source => EngineError::api("creating a container", image, source),
-        })?;
-        let id = created.id;
-        self.docker
-            .start_container(&id, None)
-            .await
-            .map_err(|source| EngineError::api("starting a container", format!("{name} ({image})"), source))?;
+        let id = self.create_container(image, name, run_id, network).await?;
+        self.start_created(&id).await?;
         Ok(id)
     }
 
@@ -328,7 +308,8 @@ impl Engine {
         Ok(Some(archive))
     }
 
-    /// Creates a container from `image` without starting it, for checks that read files only.
+    /// Creates a container from `image` without starting it. Its stdin is kept open, so once
+    /// started, an image whose command is a shell keeps running.
     pub async fn create_container(
         &self,
         image: &str,
@@ -341,6 +322,8 @@ impl Engine {
             image: Some(image.to_owned()),
             labels: Some(labels),
             open_stdin: Some(true),
+            attach_stdin: Some(false),
+            tty: Some(false),
             host_config: Some(HostConfig { network_mode: Some(network.to_owned()), ..HostConfig::default() }),
             ..ContainerCreateBody::default()
         };
