@@ -5,9 +5,9 @@
 //! API version is negotiated down to what the engine supports (API 1.41 for engine 20.10).
 //!
 //! For Unix sockets the client keeps idle connections for reuse. bollard 0.21 disables hyper's
-//! idle pool for its own Unix transport, which costs a new socket connection per request; the
-//! pooled transport here sends the same requests over kept-alive connections (BENCHMARKS.md
-//! compares the two).
+//! idle pool for its own Unix transport, which costs a new socket connection per request. The
+//! pooled transport here sends the same requests over kept-alive connections, and BENCHMARKS.md
+//! compares the two.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -253,7 +253,7 @@ impl Engine {
     }
 }
 
-/// What the archive API's path stat returns, with the mode already in Unix `st_mode` layout.
+/// Path stat from the archive API, with the mode converted to the Unix `st_mode` layout.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PathStat {
     pub mode: u32,
