@@ -38,7 +38,8 @@ readonly IMAGE=specrun-fixture/debian:bookworm
 readonly CONTAINER_COUNT=4
 readonly GNU_TIME=/usr/bin/time
 
-# Both tools and the docker CLI talk to the local engine socket only.
+# specrun and the docker CLI read DOCKER_HOST, so it names the local engine
+# socket here. spec_helper.rb sets the same socket for serverspec.
 export DOCKER_HOST=unix:///var/run/docker.sock
 unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_URL
 
@@ -267,21 +268,22 @@ summarize() {
 import statistics
 import sys
 
-walls, rss = {}, {}
+wall_seconds, rss_mib = {}, {}
 with open(sys.argv[1]) as results:
     for line in results:
         tool, _run, wall_ms, rss_kb = line.split()
-        walls.setdefault(tool, []).append(int(wall_ms) / 1000)
-        rss.setdefault(tool, []).append(int(rss_kb) / 1024)
+        wall_seconds.setdefault(tool, []).append(int(wall_ms) / 1000)
+        rss_mib.setdefault(tool, []).append(int(rss_kb) / 1024)
 
 print(f"{'tool':<20} {'runs':>4} {'median s':>9} {'min s':>7} {'max s':>7} {'max peak RSS MiB':>17}")
-for tool, values in walls.items():
-    print(f"{tool:<20} {len(values):>4} {statistics.median(values):>9.2f} {min(values):>7.2f} "
-          f"{max(values):>7.2f} {max(rss[tool]):>17.1f}")
-specrun = statistics.median(walls["specrun"])
+for tool, times in wall_seconds.items():
+    print(f"{tool:<20} {len(times):>4} {statistics.median(times):>9.2f} {min(times):>7.2f} "
+          f"{max(times):>7.2f} {max(rss_mib[tool]):>17.1f}")
+specrun_median = statistics.median(wall_seconds["specrun"])
 for tool in ("serverspec-parallel", "serverspec-serial"):
-    if tool in walls:
-        print(f"ratio {tool} / specrun (medians): {statistics.median(walls[tool]) / specrun:.1f}x")
+    if tool in wall_seconds:
+        ratio = statistics.median(wall_seconds[tool]) / specrun_median
+        print(f"ratio {tool} / specrun (medians): {ratio:.1f}x")
 EOF
 }
 

@@ -15,7 +15,7 @@ becomes one serverspec `describe` block with one example per asserted
 property (see write_serverspec), because serverspec runs one command per
 example.
 
-Python 3.8 or later, standard library only. Needs the docker CLI and the
+Python 3 (run with 3.11), standard library only. Needs the docker CLI and the
 fixture image; the container it starts has no network and is removed on exit.
 """
 
