@@ -162,7 +162,7 @@ fn write_check(out: &mut impl Write, check: &CheckResult, style: TerminalStyle, 
                 write_detail(out, "message", message)?;
             }
             if let Some(output) = &check.output {
-                write_output(out, output)?;
+                write_output(out, check.kind, output)?;
             }
         }
         Outcome::Error => {
@@ -170,7 +170,7 @@ fn write_check(out: &mut impl Write, check: &CheckResult, style: TerminalStyle, 
             write_detail(out, "error", message)?;
             write_assertions(out, &check.assertions, verbose)?;
             if let Some(output) = &check.output {
-                write_output(out, output)?;
+                write_output(out, check.kind, output)?;
             }
         }
         Outcome::Skipped => {
@@ -228,7 +228,12 @@ fn inline_value(value: &str) -> String {
     line
 }
 
-fn write_output(out: &mut impl Write, output: &CommandOutput) -> io::Result<()> {
+/// Writes a command's exit status and streams. For other kinds, such as a file whose `contents`
+/// failed, the output is the file's text, so only that is shown.
+fn write_output(out: &mut impl Write, kind: &str, output: &CommandOutput) -> io::Result<()> {
+    if kind != "command" {
+        return write_stream(out, "contents", &output.stdout, output.stdout_len, output.stdout_truncated());
+    }
     let status = match output.exit_status {
         Some(status) => status.to_string(),
         None => "none".to_owned(),
