@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
-"""Write the specrun and serverspec specs of the serverspec benchmark.
+"""Write the specs of the serverspec and tools benchmarks.
 
-Both specs come from one list of checks, and the names and expected values in
+All specs come from one list of checks, and the names and expected values in
 those checks are read from a container of the fixture image, so every check
-passes in both tools. Outputs, relative to --out-dir (default bench/out):
+passes in every tool. Outputs, relative to --out-dir (default bench/out):
 
     workload.yml                         specrun spec
     serverspec/spec/spec_helper.rb       serverspec docker backend settings
     serverspec/spec/workload_spec.rb     the same checks as serverspec examples
+    testinfra/test_workload.py           the same checks as testinfra tests
+    cst/workload.yaml                    the same checks as container-structure-test tests
 
 The serverspec spec reads the container name from the environment variable
 BENCH_CONTAINER, so one copy serves every container. Each specrun check
 becomes one serverspec `describe` block with one example per asserted
 property (see write_serverspec), because serverspec runs one command per
-example.
+example. write_testinfra and write_cst describe how the checks map to
+testinfra and to container-structure-test.
 
 Python 3 (run with 3.11), standard library only. Needs the docker CLI and the
 fixture image; the container it starts has no network and is removed on exit.
@@ -22,6 +25,7 @@ fixture image; the container it starts has no network and is removed on exit.
 import argparse
 import json
 import re
+import shlex
 import subprocess
 import sys
 import uuid
@@ -176,6 +180,10 @@ class Workload:
     commands: List[CommandSpec]
     users: List[UserCheck]
     groups: List[GroupCheck]
+    # Every user's uid and every group's gid in the image, by name, for
+    # container-structure-test, which checks file owners by id.
+    user_ids: Dict[str, int] = field(default_factory=dict)
+    group_ids: Dict[str, int] = field(default_factory=dict)
 
     def check_count(self) -> int:
         return (
@@ -304,7 +312,10 @@ def parse_passwd(text: str) -> List[List[str]]:
     return [line.split(":") for line in text.splitlines() if line]
 
 
-def inspect_users_and_groups(container: Container) -> Tuple[List[UserCheck], List[GroupCheck]]:
+def inspect_users_and_groups(
+    container: Container,
+) -> Tuple[List[UserCheck], List[GroupCheck], Dict[str, int], Dict[str, int]]:
+    """Return the user checks, the group checks, and the uid and gid of every name."""
     passwd = parse_passwd(container.shell_ok("getent passwd"))
     group_entries = parse_passwd(container.shell_ok("getent group"))
 
@@ -330,7 +341,9 @@ def inspect_users_and_groups(container: Container) -> Tuple[List[UserCheck], Lis
     fixture_groups = {"app", "deploy", "staff", "users"}
     ordered = sorted(group_entries, key=lambda entry: (entry[0] not in fixture_groups, int(entry[2])))
     groups = [GroupCheck(entry[0], int(entry[2])) for entry in ordered[:GROUP_COUNT]]
-    return users, groups
+    user_ids = {entry[0]: int(entry[2]) for entry in passwd}
+    group_ids = {entry[0]: int(entry[2]) for entry in group_entries}
+    return users, groups, user_ids, group_ids
 
 
 # `stat` format: type, mode in octal, owner, group, path, separated by tabs.
@@ -428,11 +441,19 @@ def inspect_image(image: str) -> Workload:
     try:
         packages = inspect_packages(container)
         files = inspect_files(container)
-        users, groups = inspect_users_and_groups(container)
+        users, groups, user_ids, group_ids = inspect_users_and_groups(container)
         verify_commands(container)
     finally:
         container.close()
-    return Workload(packages=packages, files=files, commands=list(COMMANDS), users=users, groups=groups)
+    return Workload(
+        packages=packages,
+        files=files,
+        commands=list(COMMANDS),
+        users=users,
+        groups=groups,
+        user_ids=user_ids,
+        group_ids=group_ids,
+    )
 
 
 # --- specrun output -------------------------------------------------------
@@ -627,6 +648,351 @@ def write_serverspec(workload: Workload, spec_dir: Path, image: str) -> int:
     return example_count
 
 
+# --- testinfra output -----------------------------------------------------
+
+# The test functions of test_workload.py. write_testinfra puts the check
+# tables in front of them.
+TESTINFRA_TESTS = '''
+
+def matches(expectation, text):
+    """Return whether TEXT matches EXPECTATION, a ("contains", text) or ("regex", pattern) pair."""
+    kind, value = expectation
+    if kind == "regex":
+        return re.search(value, text, re.MULTILINE) is not None
+    return value in text
+
+
+@pytest.mark.parametrize("name, installed, min_version", PACKAGES, ids=[row[0] for row in PACKAGES])
+def test_package(host, name, installed, min_version):
+    package = host.package(name)
+    assert package.is_installed == installed
+    if min_version is not None:
+        # Version orders versions as dpkg does.
+        assert Version(package.version) >= Version(min_version)
+
+
+@pytest.mark.parametrize("path, file_type, mode, owner, group, contents", FILES, ids=[row[0] for row in FILES])
+def test_file(host, path, file_type, mode, owner, group, contents):
+    file = host.file(path)
+    # NOTE: is_file and is_directory use `test -f` and `test -d`, which
+    # follow symlinks. None of these paths is a symlink in the image.
+    if file_type == "directory":
+        assert file.is_directory
+    else:
+        assert file.is_file
+    assert file.mode == int(mode, 8)
+    assert file.user == owner
+    assert file.group == group
+    if contents is not None:
+        assert contents in file.content_string
+
+
+@pytest.mark.parametrize("path, target", SYMLINKS, ids=[row[0] for row in SYMLINKS])
+def test_symlink(host, path, target):
+    assert host.file(path).is_symlink
+    # File.linked_to returns the fully resolved path (`realpath`), so the
+    # target as written is read with readlink.
+    assert host.check_output("readlink -- %s", path) == target
+
+
+@pytest.mark.parametrize("path", ABSENT_FILES)
+def test_absent_file(host, path):
+    assert not host.file(path).exists
+
+
+@pytest.mark.parametrize("command, exit_status, stdout, stderr", COMMANDS, ids=[row[0] for row in COMMANDS])
+def test_command(host, command, exit_status, stdout, stderr):
+    result = host.run(command)
+    assert result.rc == exit_status
+    if stdout is not None:
+        assert matches(stdout, result.stdout)
+    if stderr is not None:
+        assert matches(stderr, result.stderr)
+
+
+@pytest.mark.parametrize("name, uid, primary_group, home, shell, groups", USERS, ids=[row[0] for row in USERS])
+def test_user(host, name, uid, primary_group, home, shell, groups):
+    user = host.user(name)
+    assert user.exists
+    assert user.uid == uid
+    assert user.group == primary_group
+    assert user.home == home
+    assert user.shell == shell
+    member_of = user.groups
+    for group in groups:
+        assert group in member_of
+
+
+@pytest.mark.parametrize("name, gid", GROUPS, ids=[row[0] for row in GROUPS])
+def test_group(host, name, gid):
+    group = host.group(name)
+    assert group.exists
+    assert group.gid == gid
+'''
+
+
+def python_table(name: str, comment: str, rows: List[object]) -> str:
+    body = "".join(f"    {row!r},\n" for row in rows)
+    return f"# {comment}\n{name} = [\n{body}]\n"
+
+
+def expectation_pair(expectation: Optional[Expectation]) -> Optional[Tuple[str, str]]:
+    if expectation is None:
+        return None
+    return ("regex" if expectation.is_regex else "contains", expectation.text)
+
+
+def write_testinfra(workload: Workload, path: Path, image: str) -> int:
+    """Write the checks as one pytest test per check and host, and return the test count per host.
+
+    Each test asserts every property of its check through testinfra's
+    modules, so one test runs several commands, each a `docker exec`:
+    - package: `is_installed`, and `version` compared with python-debian's
+      Version, which orders versions as dpkg does;
+    - file: `is_file` or `is_directory`, `mode`, `user`, `group` and
+      `content_string`; a symlink: `is_symlink` and `readlink`; an absent
+      path: `exists`;
+    - command: `run`, then the exit status and the output matchers;
+    - user: `exists`, `uid`, `group`, `home`, `shell` and `groups`;
+    - group: `exists` and `gid`.
+    """
+    packages = [(package.name, package.installed, package.min_version) for package in workload.packages]
+    files, symlinks, absent = [], [], []
+    for check in workload.files:
+        if not check.exists:
+            absent.append(check.path)
+        elif check.file_type == "symlink":
+            symlinks.append((check.path, check.link_target))
+        else:
+            files.append((check.path, check.file_type, check.mode, check.owner, check.group, check.contents))
+    commands = [
+        (command.command, command.exit_status, expectation_pair(command.stdout), expectation_pair(command.stderr))
+        for command in workload.commands
+    ]
+    users = [
+        (user.name, user.uid, user.primary_group, user.home, user.shell, user.groups) for user in workload.users
+    ]
+    groups = [(group.name, group.gid) for group in workload.groups]
+    test_count = len(packages) + len(files) + len(symlinks) + len(absent) + len(commands) + len(users) + len(groups)
+
+    header = (
+        f"# Generated by bench/workload.py from {image}; do not edit.\n"
+        f'"""The benchmark workload as testinfra tests: {test_count} tests per host.\n\n'
+        "Run with `pytest --hosts=docker://NAME[,docker://NAME...]`. Needs\n"
+        "pytest-testinfra and python-debian.\n"
+        '"""\n\n'
+        "import re\n\n"
+        "import pytest\n"
+        "from debian.debian_support import Version\n\n"
+    )
+    tables = [
+        python_table("PACKAGES", "name, installed, minimum version or None", packages),
+        python_table("FILES", "path, type, mode, owner, group, first line of the contents or None", files),
+        python_table("SYMLINKS", "path, target as readlink prints it", symlinks),
+        python_table("ABSENT_FILES", "paths that must not exist", absent),
+        python_table(
+            "COMMANDS",
+            'command, exit status, stdout and stderr as ("contains", text) or ("regex", pattern) or None',
+            commands,
+        ),
+        python_table("USERS", "name, uid, primary group, home, shell, groups it must belong to", users),
+        python_table("GROUPS", "name, gid", groups),
+    ]
+    path.write_text(header + "\n".join(tables) + TESTINFRA_TESTS)
+    return test_count
+
+
+# --- container-structure-test output --------------------------------------
+
+# Output of `dpkg-query --status` for an installed package, as in
+# "Status: install ok installed" or "Status: hold ok installed".
+DPKG_INSTALLED = r"(?m)^Status: \S+ \S+ installed$"
+
+
+def go_regex_literal(text: str) -> str:
+    """Return a Go regexp (RE2) that matches TEXT literally, as regexp.QuoteMeta does."""
+    return re.sub(r"([\\.+*?()|\[\]{}^$])", r"\\\1", text)
+
+
+def go_regex(expectation: Expectation) -> str:
+    """Return EXPECTATION as a Go regexp in which `^` and `$` match at line ends, as in the other tools."""
+    if expectation.is_regex:
+        return f"(?m){expectation.text}"
+    return go_regex_literal(expectation.text)
+
+
+def go_file_mode(file_type: str, mode: str) -> str:
+    """Return what Go's fs.FileMode.String prints for a path of FILE_TYPE and octal MODE.
+
+    container-structure-test compares `permissions` with that string. Go
+    puts the type letter (`d`, `L`) and then `u`, `g` and `t` for the setuid,
+    setgid and sticky bits in front of the nine rwx characters. So mode 1777
+    on a directory is "dtrwxrwxrwx", and mode 4755 on a regular file is
+    "urwxr-xr-x". A leading "-" appears only when no letter comes first.
+    """
+    bits = int(mode, 8)
+    prefix = {"directory": "d", "symlink": "L"}.get(file_type, "")
+    for flag, letter in ((0o4000, "u"), (0o2000, "g"), (0o1000, "t")):
+        if bits & flag:
+            prefix += letter
+    rwx = "".join(char if bits & (1 << (8 - index)) else "-" for index, char in enumerate("rwxrwxrwx"))
+    return (prefix or "-") + rwx
+
+
+def cst_shell_test(name: str, script: str, **fields: object) -> Dict[str, object]:
+    """Return a command test that runs SCRIPT with `sh -c`.
+
+    container-structure-test expands `$NAME`, `${NAME}` and `$1` in the
+    command and its arguments with the image's environment before it runs
+    them, and an unset name becomes empty. So a script may use `$(` but no
+    other `$`.
+    """
+    if re.search(r"\$(?!\()", script):
+        raise WorkloadError(f"container-structure-test would expand the $ in this command: {script!r}")
+    return {"name": name, "command": "sh", "args": ["-c", script], **fields}
+
+
+def cst_tests(workload: Workload) -> Tuple[List[Dict[str, object]], List[Dict[str, object]], List[Dict[str, object]]]:
+    """Return the command tests, file existence tests and file content tests.
+
+    container-structure-test has no package, user or group tests, so those
+    checks become command tests; see write_cst.
+    """
+    commands: List[Dict[str, object]] = []
+    existence: List[Dict[str, object]] = []
+    contents: List[Dict[str, object]] = []
+
+    for package in workload.packages:
+        name = shlex.quote(package.name)
+        if not package.installed:
+            commands.append(
+                cst_shell_test(
+                    f"package {package.name}", f"dpkg-query --status {name} || true", excludedOutput=[DPKG_INSTALLED]
+                )
+            )
+            continue
+        script = f"dpkg-query --status {name}"
+        if package.min_version is not None:
+            script += (
+                f' && dpkg --compare-versions "$(dpkg-query --show {name} | cut -f 2)"'
+                f" ge {shlex.quote(package.min_version)}"
+            )
+        commands.append(cst_shell_test(f"package {package.name}", script, expectedOutput=[DPKG_INSTALLED]))
+
+    for check in workload.files:
+        if not check.exists:
+            existence.append({"name": f"file {check.path}", "path": check.path, "shouldExist": False})
+            continue
+        if check.file_type == "symlink":
+            # A symlink's mode is 0777 on Linux.
+            existence.append(
+                {
+                    "name": f"file {check.path}",
+                    "path": check.path,
+                    "shouldExist": True,
+                    "permissions": go_file_mode("symlink", "0777"),
+                }
+            )
+            commands.append(
+                cst_shell_test(
+                    f"symlink target {check.path}",
+                    f"readlink -- {shlex.quote(check.path)}",
+                    expectedOutput=[f"^{go_regex_literal(check.link_target or '')}\n$"],
+                )
+            )
+            continue
+        if check.owner not in workload.user_ids or check.group not in workload.group_ids:
+            raise WorkloadError(f"{check.path} has the owner {check.owner}:{check.group}, which has no id in the image")
+        existence.append(
+            {
+                "name": f"file {check.path}",
+                "path": check.path,
+                "shouldExist": True,
+                "permissions": go_file_mode(check.file_type or "file", check.mode or "0000"),
+                "uid": workload.user_ids[check.owner],
+                "gid": workload.group_ids[check.group],
+            }
+        )
+        if check.contents is not None:
+            contents.append(
+                {
+                    "name": f"contents {check.path}",
+                    "path": check.path,
+                    "expectedContents": [go_regex_literal(check.contents)],
+                }
+            )
+
+    for command in workload.commands:
+        fields: Dict[str, object] = {"exitCode": command.exit_status}
+        if command.stdout is not None:
+            fields["expectedOutput"] = [go_regex(command.stdout)]
+        if command.stderr is not None:
+            fields["expectedError"] = [go_regex(command.stderr)]
+        commands.append(cst_shell_test(f"command {command.command}", command.command, **fields))
+
+    for user in workload.users:
+        name = go_regex_literal(user.name)
+        expected = [
+            f"(?m)^{name}:[^:]*:{user.uid}:[0-9]+:[^:]*:{go_regex_literal(user.home)}:{go_regex_literal(user.shell)}$",
+            f"(?m)^uid={user.uid}\\({name}\\) gid=[0-9]+\\({go_regex_literal(user.primary_group)}\\)( |$)",
+        ]
+        expected += [f"(?m) groups=([^ ]*,)?[0-9]+\\({go_regex_literal(group)}\\)(,|$)" for group in user.groups]
+        quoted = shlex.quote(user.name)
+        script = f"getent passwd {quoted} && id {quoted}"
+        commands.append(cst_shell_test(f"user {user.name}", script, expectedOutput=expected))
+
+    for group in workload.groups:
+        commands.append(
+            cst_shell_test(
+                f"group {group.name}",
+                f"getent group {shlex.quote(group.name)}",
+                expectedOutput=[f"^{go_regex_literal(group.name)}:[^:]*:{group.gid}:"],
+            )
+        )
+
+    return commands, existence, contents
+
+
+def cst_entry(test: Dict[str, object]) -> str:
+    """Return TEST as one item of a YAML sequence."""
+    lines = []
+    for index, (key, value) in enumerate(test.items()):
+        indent = "  - " if index == 0 else "    "
+        # A JSON value is a valid YAML flow value with the same meaning.
+        lines.append(f"{indent}{key}: {json.dumps(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def write_cst(workload: Workload, path: Path, image: str) -> int:
+    """Write the checks as a container-structure-test config and return its test count.
+
+    The mapping, kind by kind:
+    - package: a command test of `dpkg-query --status` that expects an
+      installed status, and `dpkg --compare-versions ... ge MIN` for the
+      version bound, in one `sh -c`;
+    - file: a file existence test. `permissions` covers the type and the
+      mode, and `uid` and `gid` stand for the owner and group names. A
+      symlink also gets a command test of `readlink`, and a `contents`
+      check also gets a file content test, so such a check is two tests;
+    - command: a command test of `sh -c COMMAND`. Its regexes get `(?m)`, so
+      that `^` matches at every line start as in the other tools;
+    - user: a command test of `getent passwd NAME && id NAME` with regexes
+      for the uid, home, shell, primary group and each group;
+    - group: a command test of `getent group NAME` with a regex for the gid.
+    """
+    commands, existence, contents = cst_tests(workload)
+    sections = [
+        f"# Generated by bench/workload.py from {image}; do not edit.\n"
+        f"# {workload.check_count()} checks as {len(commands) + len(existence) + len(contents)} tests.\n"
+        'schemaVersion: "2.0.0"\n',
+        "commandTests:\n" + "".join(cst_entry(test) for test in commands),
+        "fileExistenceTests:\n" + "".join(cst_entry(test) for test in existence),
+        "fileContentTests:\n" + "".join(cst_entry(test) for test in contents),
+    ]
+    path.write_text("".join(sections))
+    return len(commands) + len(existence) + len(contents)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--image", default=DEFAULT_IMAGE, help=f"image to read the checks from (default {DEFAULT_IMAGE})")
@@ -645,14 +1011,23 @@ def main() -> int:
         return 1
 
     spec_dir = args.out_dir / "serverspec" / "spec"
-    spec_dir.mkdir(parents=True, exist_ok=True)
-    write_specrun(workload, args.out_dir / "workload.yml", args.image)
-    example_count = write_serverspec(workload, spec_dir, args.image)
+    testinfra_dir = args.out_dir / "testinfra"
+    cst_dir = args.out_dir / "cst"
+    for directory in (spec_dir, testinfra_dir, cst_dir):
+        directory.mkdir(parents=True, exist_ok=True)
+    try:
+        write_specrun(workload, args.out_dir / "workload.yml", args.image)
+        example_count = write_serverspec(workload, spec_dir, args.image)
+        testinfra_count = write_testinfra(workload, testinfra_dir / "test_workload.py", args.image)
+        cst_count = write_cst(workload, cst_dir / "workload.yaml", args.image)
+    except WorkloadError as error:
+        print(f"workload.py: {error}", file=sys.stderr)
+        return 1
 
     print(
         f"checks={workload.check_count()} packages={len(workload.packages)} files={len(workload.files)} "
         f"commands={len(workload.commands)} users={len(workload.users)} groups={len(workload.groups)} "
-        f"serverspec_examples={example_count}"
+        f"serverspec_examples={example_count} testinfra_tests={testinfra_count} cst_tests={cst_count}"
     )
     return 0
 
