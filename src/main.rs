@@ -101,6 +101,8 @@ struct Cli {
     container: Vec<String>,
 
     /// Containers under test at the same time.
+    // NOTE: 4 jobs and 8 execs come from one early sweep on a loaded 2-core machine, where 2 to 4
+    // jobs ran fastest; bench/defaults.sh re-measures both, and its result is not recorded yet.
     #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     jobs: u16,
 
