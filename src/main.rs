@@ -102,7 +102,7 @@ struct Cli {
 
     /// Containers under test at the same time.
     // NOTE: 4 jobs and 8 execs come from one early sweep on a loaded 2-core machine, where 2 to 4
-    // jobs ran fastest; bench/defaults.sh re-measures both, and its result is not recorded yet.
+    // jobs ran fastest. bench/defaults.sh re-measures both, but its result is not recorded yet.
     #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     jobs: u16,
 
@@ -123,7 +123,7 @@ struct Cli {
     #[arg(long, default_value = "none", value_name = "MODE")]
     network: String,
 
-    /// How file, package, user and group facts are gathered.
+    /// Gathering mode for file, package, user and group facts.
     #[arg(long, value_enum, default_value_t = GatherChoice::Auto, value_name = "MODE")]
     gather: GatherChoice,
 

@@ -48,11 +48,11 @@ pub struct RunOptions {
     pub max_output: u64,
     /// Network mode for created containers when the spec sets none.
     pub network: String,
-    /// How facts are gathered.
+    /// Fact gathering mode.
     pub gather: Gather,
 }
 
-/// How a suite gathers file, package, user and group facts.
+/// Mode in which a suite gathers file, package, user and group facts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Gather {
     /// The batch script where the container has `/bin/sh`; the archive API otherwise. A suite
@@ -66,7 +66,7 @@ pub enum Gather {
     Api,
 }
 
-/// Where a suite's checks run.
+/// Container, image and state in which a suite's checks run.
 struct SuiteContext<'a> {
     container: &'a str,
     /// Image the container was created from, for metadata checks.

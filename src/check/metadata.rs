@@ -46,8 +46,8 @@ impl ImageMetadata {
     }
 }
 
-/// A command as an image declares it: a string is the shell form, which Docker stores as
-/// `["/bin/sh", "-c", string]`; a list is the exec form; `null` or `[]` means none.
+/// A command as an image declares it. A string is the shell form, which Docker stores as
+/// `["/bin/sh", "-c", string]`. A list is the exec form, and `null` or `[]` means none.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
 pub enum DeclaredCommand {

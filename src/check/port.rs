@@ -83,8 +83,8 @@ impl PortCheck {
         }
         match (self.protocol, socket.table) {
             (Protocol::Tcp, "tcp") | (Protocol::Udp, "udp") => self.address_matches(socket.address),
-            // A socket on `::` accepts IPv4 too unless IPV6_V6ONLY is set, which /proc does not
-            // show; so the wildcard counts for IPv4, and so do IPv4-mapped addresses.
+            // A socket on `::` accepts IPv4 too unless IPV6_V6ONLY is set, and /proc does not
+            // show that flag. So the wildcard counts for IPv4, and so do IPv4-mapped addresses.
             (Protocol::Tcp, "tcp6") | (Protocol::Udp, "udp6") => match socket.address {
                 IpAddr::V6(address) if address.is_unspecified() => {
                     self.address_matches(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
@@ -97,7 +97,8 @@ impl PortCheck {
         }
     }
 
-    /// A wildcard listener accepts connections on every address, so it matches any expected one.
+    /// Tests a bound address against the expected one. A wildcard listener accepts connections
+    /// on every address, so it matches any expected address.
     fn address_matches(&self, bound: IpAddr) -> bool {
         match self.address {
             None => true,

@@ -22,7 +22,7 @@ pub struct ProcessInfo {
 impl ProcessInfo {
     /// Matches `comm`, or the file name of `argv[0]`, which keeps names longer than 15 bytes.
     /// A script run by an interpreter has the interpreter in `argv[0]` and the script's name,
-    /// cut to 15 bytes, in `comm`; then a later argument whose file name is `name` matches.
+    /// cut to 15 bytes, in `comm`. Then a later argument whose file name is `name` matches.
     pub fn has_name(&self, name: &str) -> bool {
         let file_name = |argument: &String| argument.rsplit('/').next().unwrap_or(argument).to_owned();
         if self.comm == name || self.argv.first().map(file_name).as_deref() == Some(name) {

@@ -318,7 +318,7 @@ fn resolve_link(link: &str, target: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
-/// Every regular file of a complete tar archive, by path.
+/// Lists every regular file of a complete tar archive, by path.
 fn all_files(archive: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
     let mut tar = tar::Archive::new(archive);
     let mut files = Vec::new();

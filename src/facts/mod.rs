@@ -1,6 +1,6 @@
 //! Facts that checks need from a container, and the parsers that turn tool output into them.
 //!
-//! Checks of one kind share one gathering command: one `dpkg-query` answers every package
+//! Checks of one kind share one gathering command: one `dpkg-query` serves every package
 //! check, one `stat` every file check, one `getent passwd` every user check. [`FactNeeds`]
 //! collects what a suite's checks ask for; the script module turns it into commands; the
 //! parsers here read the outputs back into [`Facts`].
@@ -15,7 +15,7 @@ use crate::report::model::CommandOutput;
 
 pub use parse::{FileStat, GroupEntry, PackageDb, PackageInfo, PasswdEntry};
 
-/// What the checks of one suite need gathered, deduplicated and sorted.
+/// Facts that the checks of one suite need, deduplicated and sorted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FactNeeds {
     pub packages: BTreeSet<String>,
@@ -63,7 +63,7 @@ pub struct RawOutput {
 }
 
 impl RawOutput {
-    /// A short description of how a gathering command failed, for error messages.
+    /// Describes how a gathering command failed, for error messages.
     pub fn failure_text(&self, tool: &str) -> String {
         let stderr = String::from_utf8_lossy(&self.output.stderr);
         let stderr = stderr.trim();

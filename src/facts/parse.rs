@@ -107,8 +107,8 @@ pub struct FileStat {
     pub group: Option<String>,
 }
 
-/// The `stat -c` format that [`parse_stat`] reads; `terminator` ends each record so that file
-/// names containing newlines cannot split one.
+/// Builds the `stat -c` format that [`parse_stat`] reads. `terminator` ends each record, so
+/// file names containing newlines cannot split one.
 pub fn stat_format(terminator: &str) -> String {
     format!("%f:%u:%g:%s:%U:%G:%n{terminator}")
 }

@@ -21,7 +21,7 @@ use std::time::Duration;
 use crate::facts::RawOutput;
 use crate::report::model::CommandOutput;
 
-/// Longest header line accepted; real headers are under 120 bytes.
+/// Maximum header line length in bytes. Real headers are under 120 bytes.
 const MAX_HEADER: usize = 512;
 
 /// A decoded unit of the stream.

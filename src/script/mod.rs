@@ -75,7 +75,7 @@ pub struct Item {
 /// cutting it would make present objects look absent, so only a memory bound applies.
 const FACT_OUTPUT_CAP: u64 = 256 * 1024 * 1024;
 
-/// What a batch script gathers besides command checks.
+/// Settings of a batch plan: the facts and commands a script gathers, and their limits.
 #[derive(Clone, Debug)]
 pub struct PlanOptions<'a> {
     /// Facts gathered by the script; facts gathered through the API are left out.

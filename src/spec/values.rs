@@ -126,8 +126,8 @@ impl<'de> Deserialize<'de> for Mode {
             }
         }
 
-        // NOTE: YAML 1.2 reads an unquoted 0o644 as the integer 420, which is indistinguishable
-        // from a written 420 here; the docs tell authors to quote modes.
+        // NOTE: YAML 1.2 reads an unquoted 0o644 as the integer 420, which looks the same as a
+        // written 420 here. The docs tell authors to quote modes.
         deserializer.deserialize_any(ModeVisitor)
     }
 }
